@@ -1,0 +1,17 @@
+# The two commands of the README's quick start. Each installs what it needs first.
+.PHONY: demo test emulator bench screenshots clean
+
+demo:  ## run the app in demo mode against the built-in gateway emulator
+	bash scripts/demo.sh
+
+test:  ## lint, type checks, import contracts and the whole test suite
+	bash scripts/check.sh
+
+emulator:  ## serve the gateway emulator on port 8080 until Ctrl-C
+	bash scripts/bootstrap.sh && .venv/bin/python -m bluesdesk.emulator --port 8080
+
+bench:  ## print the benchmarks' figures
+	bash scripts/bootstrap.sh && .venv/bin/python benchmarks/startup.py
+
+clean:
+	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache
