@@ -94,3 +94,17 @@ def aloop(qloop: asyncio.AbstractEventLoop, qtbot: Any) -> Iterator[asyncio.Abst
         task.cancel()
     if leftover:
         qtbot.waitUntil(lambda: all(t.done() for t in leftover), timeout=5000)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the Qt tests last.
+
+    The qasync loop of `qloop` stays registered as asyncio's running loop for the rest of the
+    process, after which `asyncio.run()` (used by the Qt-free async tests) refuses to start.
+    """
+
+    def uses_qt(item: pytest.Item) -> bool:
+        names = getattr(item, "fixturenames", ())
+        return any(n in names for n in ("qloop", "aloop", "qapp", "qtbot"))
+
+    items.sort(key=uses_qt)

@@ -43,7 +43,7 @@ class GatewayProfile:
     def root_url(self) -> str:
         """The gateway's origin plus any path before /v1 (where /v1beta and /api live)."""
         base = self.base_url.rstrip("/")
-        for suffix in ("/v1", "/api/v1"):
+        for suffix in ("/api/v1", "/v1"):  # longest first: BlueNexus serves /api/v1
             if base.endswith(suffix):
                 return base[: -len(suffix)]
         return base

@@ -1,0 +1,226 @@
+"""The emulator's live state: the database plus what only lives while the server runs.
+
+One `EmulatorState` per server. The database (users, keys, logs, channels) is in `store.py`;
+here are faults, limits, request counters, served blobs, idempotency replays and the session
+signing secret, and the gateway rules every route shares (groups, model access, charging).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from bluesdesk.emulator.billing import other_json, quota_for
+from bluesdesk.emulator.catalog import GROUP_RATIOS, MODELS, CatalogModel
+from bluesdesk.emulator.config import EmulatorConfig, Flavor
+from bluesdesk.emulator.faults import FaultBoard
+from bluesdesk.emulator.ratelimit import Limits
+from bluesdesk.emulator.relay import KeyContext, RelayError, UsageReport
+from bluesdesk.emulator.seed import seed
+from bluesdesk.emulator.store import Row, Store
+
+VERSION = "v0.9.6-emulator"
+GROUP_DESC = {"default": "Default group", "vip": "VIP group", "auto": "Auto (best available)"}
+SYSTEM_NAMES = {
+    Flavor.BLUESMINDS: "BluesMinds",
+    Flavor.NEWAPI: "New API",
+    Flavor.MINDPROXY: "MindProxy",
+    Flavor.BLUENEXUS: "BlueNexus",
+}
+
+
+def new_request_id() -> str:
+    """new-api style: a timestamp plus random characters, e.g. 20261124153012123456ab12cd34."""
+    now = time.time()
+    stamp = time.strftime("%Y%m%d%H%M%S", time.localtime(now))
+    return f"{stamp}{int(now * 1e6) % 1_000_000:06d}{secrets.token_hex(4)}"
+
+
+def mask_key(key: str) -> str:
+    """Masked key as new-api shows it since 2026-03: first 4 + ********** + last 4, no sk-."""
+    return key[:4] + "**********" + key[-4:]
+
+
+@dataclass(slots=True)
+class Replay:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class EmulatorState:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.store = Store(config.data_dir)
+        seed(self.store, history_days=config.seed_history_days)
+        secret = self.store.meta("session_secret")
+        if secret is None:
+            secret = secrets.token_hex(32)
+            self.store.set_meta("session_secret", secret)
+        self._secret = secret.encode()
+        self.faults = FaultBoard()
+        self.limits = Limits(config.effective_rpm)
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+        self.blobs: dict[str, tuple[bytes, str]] = {}
+        self.replays: dict[str, Replay] = {}
+        self.base_url = ""
+        self.start_time = int(time.time())
+
+    # -- counters -------------------------------------------------------------------------
+
+    def count(self, path: str) -> None:
+        with self._counts_lock:
+            self._counts[path] += 1
+
+    def request_count(self, path: str) -> int:
+        with self._counts_lock:
+            return self._counts[path]
+
+    def counts(self) -> dict[str, int]:
+        with self._counts_lock:
+            return dict(self._counts)
+
+    def reset_counts(self) -> None:
+        with self._counts_lock:
+            self._counts.clear()
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def sign(self, payload: dict[str, Any]) -> str:
+        raw = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode())
+        mac = hmac.new(self._secret, raw, hashlib.sha256).hexdigest()
+        return f"{raw.decode()}.{mac}"
+
+    def unsign(self, cookie: str) -> dict[str, Any] | None:
+        raw, _, mac = cookie.rpartition(".")
+        if not raw:
+            return None
+        expected = hmac.new(self._secret, raw.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(mac, expected):
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    # -- users and groups -----------------------------------------------------------------
+
+    def user(self, user_id: int) -> Row | None:
+        return self.store.one("SELECT * FROM users WHERE id = ?", (user_id,))
+
+    def user_by_name(self, name: str) -> Row | None:
+        return self.store.one(
+            "SELECT * FROM users WHERE username = ? OR email = ?", (name, name)
+        )
+
+    @staticmethod
+    def usable_groups(user_group: str | None) -> list[str]:
+        """Groups a user may put keys in: everyone has default; vip users also vip."""
+        if user_group == "vip":
+            return ["default", "vip"]
+        return ["default"]
+
+    def key_context(self, token: Row, user: Row) -> KeyContext:
+        group = token["grp"] or user["grp"]
+        if group == "auto":
+            group = user["grp"]
+        limits = None
+        if token["model_limits_enabled"]:
+            limits = frozenset(m for m in token["model_limits"].split(",") if m)
+        return KeyContext(
+            token_id=token["id"], token_name=token["name"], user_id=user["id"],
+            username=user["username"], group=group, group_ratio=GROUP_RATIOS.get(group, 1.0),
+            model_limits=limits,
+        )
+
+    def lookup_model(self, name: str, key: KeyContext) -> CatalogModel:
+        """The flavor's answer for a model name: the model, or a RelayError (404/503/403)."""
+        model = MODELS.get(name)
+        if model is not None and model.has("embedding") and self.config.flavor is Flavor.BLUESMINDS:
+            raise RelayError(404, "Embedding endpoints are not available", code="model_not_found")
+        if model is None or key.group not in model.enable_groups:
+            if self.config.flavor is Flavor.BLUESMINDS:
+                raise RelayError(
+                    404, f"The model `{name}` does not exist or is not available to you",
+                    code="model_not_found", type_="invalid_request_error",
+                )
+            raise RelayError(
+                503, f"No available channel for model {name} under group {key.group}",
+                code="model_not_found",
+            )
+        if key.model_limits is not None and name not in key.model_limits:
+            raise RelayError(
+                403, f"This token has no access to model {name}", code="access_denied"
+            )
+        return model
+
+    # -- billing --------------------------------------------------------------------------
+
+    def price(self, report: UsageReport, key: KeyContext) -> tuple[CatalogModel | None, int]:
+        model = MODELS.get(report.model)
+        if model is None:
+            return None, 0
+        return model, quota_for(
+            model, report.prompt_tokens, report.completion_tokens, report.cached_tokens,
+            report.requests, key.group_ratio, self.config.quota_per_unit,
+        )
+
+    def charge(
+        self, key: KeyContext, report: UsageReport, *, request_id: str, path: str,
+        is_stream: bool, use_time: float, ip: str,
+    ) -> int:
+        """Deduct a finished call from key and user, count it, and write its consume log."""
+        model, quota = self.price(report, key)
+        if model is None:
+            return 0
+        token = self.store.one("SELECT * FROM tokens WHERE id = ?", (key.token_id,))
+        now = int(time.time())
+        if token is not None:
+            remain = token["remain_quota"] if token["unlimited_quota"] else (
+                token["remain_quota"] - quota
+            )
+            self.store.execute(
+                "UPDATE tokens SET remain_quota = ?, used_quota = used_quota + ?,"
+                " accessed_time = ? WHERE id = ?",
+                (remain, quota, now, key.token_id),
+            )
+        self.store.execute(
+            "UPDATE users SET quota = quota - ?, used_quota = used_quota + ?,"
+            " request_count = request_count + 1 WHERE id = ?",
+            (quota, quota, key.user_id),
+        )
+        self.store.insert("logs", {
+            "user_id": key.user_id, "created_at": now, "type": 2, "content": "",
+            "username": key.username, "token_name": key.token_name, "model_name": model.name,
+            "quota": quota, "prompt_tokens": report.prompt_tokens,
+            "completion_tokens": report.completion_tokens, "use_time": max(0, round(use_time)),
+            "is_stream": int(is_stream), "channel": 1, "token_id": key.token_id,
+            "grp": key.group, "ip": ip, "request_id": request_id,
+            "other": other_json(
+                model, key.group_ratio, cached_tokens=report.cached_tokens,
+                frt_ms=report.frt_ms, request_path=path,
+            ),
+        })
+        return quota
+
+    def remaining_quota(self, key: KeyContext) -> int:
+        """What the caller can still spend: the key's remain_quota, capped by the user's quota."""
+        user = self.user(key.user_id)
+        token = self.store.one("SELECT * FROM tokens WHERE id = ?", (key.token_id,))
+        user_quota = int(user["quota"]) if user else 0
+        if token is None or token["unlimited_quota"]:
+            return user_quota
+        return min(user_quota, int(token["remain_quota"]))
+
+    def close(self) -> None:
+        self.store.close()

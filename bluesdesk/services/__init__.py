@@ -1,0 +1,1 @@
+"""Async services the UI calls (no Qt): each one owns one job and raises only BluesdeskError."""

@@ -1,0 +1,105 @@
+"""The database schema as a list of migrations; `PRAGMA user_version` says how many have run.
+
+MIGRATIONS[i] takes a database from version i to i+1. Released migrations never change: a new
+column or table is a new entry at the end.
+"""
+
+from __future__ import annotations
+
+# Version 1: conversations with their messages and attachments, generated media, model cache.
+_V1 = """
+CREATE TABLE conversations (
+    id            TEXT PRIMARY KEY,            -- uuid4 hex
+    title         TEXT NOT NULL DEFAULT '',
+    profile_id    TEXT NOT NULL DEFAULT '',
+    model         TEXT NOT NULL DEFAULT '',
+    system_prompt TEXT NOT NULL DEFAULT '',
+    pinned        INTEGER NOT NULL DEFAULT 0,
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL
+);
+CREATE INDEX conversations_updated ON conversations (updated_at DESC);
+
+CREATE TABLE messages (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id   TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    role              TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+    text              TEXT NOT NULL DEFAULT '',
+    state             TEXT NOT NULL DEFAULT 'complete'
+                      CHECK (state IN ('partial', 'complete', 'stopped', 'interrupted', 'error')),
+    model             TEXT NOT NULL DEFAULT '',
+    request_id        TEXT NOT NULL DEFAULT '',
+    prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    error             TEXT NOT NULL DEFAULT '',
+    created_at        REAL NOT NULL,
+    updated_at        REAL NOT NULL
+);
+CREATE INDEX messages_conversation ON messages (conversation_id, id);
+
+CREATE TABLE attachments (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,                  -- image, audio, file
+    name       TEXT NOT NULL DEFAULT '',
+    mime       TEXT NOT NULL DEFAULT '',
+    path       TEXT NOT NULL,                  -- relative to the media folder
+    size       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX attachments_message ON attachments (message_id);
+
+CREATE TABLE images (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    profile_id  TEXT NOT NULL DEFAULT '',
+    model       TEXT NOT NULL DEFAULT '',
+    prompt      TEXT NOT NULL DEFAULT '',
+    path        TEXT NOT NULL,
+    width       INTEGER NOT NULL DEFAULT 0,
+    height      INTEGER NOT NULL DEFAULT 0,
+    params_json TEXT NOT NULL DEFAULT '{}',
+    request_id  TEXT NOT NULL DEFAULT '',
+    created_at  REAL NOT NULL
+);
+
+CREATE TABLE audio_clips (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    profile_id  TEXT NOT NULL DEFAULT '',
+    model       TEXT NOT NULL DEFAULT '',
+    voice       TEXT NOT NULL DEFAULT '',
+    input_text  TEXT NOT NULL DEFAULT '',
+    path        TEXT NOT NULL,
+    format      TEXT NOT NULL DEFAULT 'mp3',
+    duration_s  REAL NOT NULL DEFAULT 0,
+    request_id  TEXT NOT NULL DEFAULT '',
+    created_at  REAL NOT NULL
+);
+
+CREATE TABLE model_cache (
+    profile_id TEXT PRIMARY KEY,
+    json       TEXT NOT NULL,                  -- the models list as the gateway sent it
+    fetched_at REAL NOT NULL
+);
+"""
+
+# Version 2: full-text search over message text. An external-content FTS5 table indexes
+# messages.text without a second copy; triggers keep it in step, and 'rebuild' indexes the
+# messages written before this version.
+_V2 = """
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    text, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+END;
+INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+LATEST = len(MIGRATIONS)
