@@ -33,7 +33,7 @@ from bluesdesk.core.redact import redact_known
 
 
 class BluesdeskError(Exception):
-    """Base of every error bluesdesk expects. `user_message` says what happened, `hint` what to do."""
+    """Base of every expected error: `user_message` says what happened, `hint` what to do."""
 
     default_hint = ""
 
@@ -111,7 +111,9 @@ class BadRequest(StatusError):
 
 
 class AuthFailed(StatusError):
-    default_hint = "The API key or session is invalid, expired or out of quota. Update it in Settings."
+    default_hint = (
+        "The API key or session is invalid, expired or out of quota. Update it in Settings."
+    )
 
 
 class Forbidden(StatusError):

@@ -31,7 +31,8 @@ def test_non_ui_layers_never_import_qt() -> None:
                 if info.name.endswith("__main__"):
                     continue
                 importlib.import_module(info.name); imported.append(info.name)
-        leaked = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "qasync", "shiboken6"))
+        qt = ("PySide6", "qasync", "shiboken6")
+        leaked = sorted(m for m in sys.modules if m.split(".")[0] in qt)
         print(len(imported), "modules")
         print("LEAKED", leaked)
         """

@@ -20,17 +20,27 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     )
     parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
     parser.add_argument("--flavor", choices=[f.value for f in Flavor], default=Flavor.BLUESMINDS)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="keep state in SQLite here (default: in memory)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="keep state in SQLite here (default: in memory)"
+    )
     parser.add_argument("--rpm", type=int, default=0, help="per-key requests per minute")
-    parser.add_argument("--tokens-per-second", type=float, default=40.0,
-                        help="streaming pace; 0 = as fast as possible")
-    parser.add_argument("--legacy", action="store_true",
-                        help="serve old new-api shapes (0-based p, bare arrays)")
+    parser.add_argument(
+        "--tokens-per-second",
+        type=float,
+        default=40.0,
+        help="streaming pace; 0 = as fast as possible",
+    )
+    parser.add_argument(
+        "--legacy", action="store_true", help="serve old new-api shapes (0-based p, bare arrays)"
+    )
     args = parser.parse_args(argv)
     return EmulatorConfig(
-        flavor=Flavor(args.flavor), port=args.port, data_dir=args.data_dir, rpm=args.rpm,
-        tokens_per_second=args.tokens_per_second, legacy=args.legacy,
+        flavor=Flavor(args.flavor),
+        port=args.port,
+        data_dir=args.data_dir,
+        rpm=args.rpm,
+        tokens_per_second=args.tokens_per_second,
+        legacy=args.legacy,
     )
 
 

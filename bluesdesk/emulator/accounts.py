@@ -27,16 +27,35 @@ def _key(tag: str) -> str:
 
 
 ROOT = SeedAccount(
-    id=1, username="root", password="root-password", role=100, group="vip",
-    api_key=_key("rootkey"), quota=500_000_000, display_name="Root Admin",
+    id=1,
+    username="root",
+    password="root-password",
+    role=100,
+    group="vip",
+    api_key=_key("rootkey"),
+    quota=500_000_000,
+    display_name="Root Admin",
 )
 DEMO = SeedAccount(
-    id=2, username="demo", password="demo-password", role=1, group="default",
-    api_key=_key("demokey"), quota=250_000_000, display_name="Demo User",
+    id=2,
+    username="demo",
+    password="demo-password",
+    role=1,
+    group="default",
+    api_key=_key("demokey"),
+    quota=250_000_000,
+    display_name="Demo User",
 )
 SECURE = SeedAccount(
-    id=3, username="secure", password="secure-password", role=1, group="vip",
-    api_key=_key("securekey"), quota=50_000_000, twofa_code="424242", display_name="2FA User",
+    id=3,
+    username="secure",
+    password="secure-password",
+    role=1,
+    group="vip",
+    api_key=_key("securekey"),
+    quota=50_000_000,
+    twofa_code="424242",
+    display_name="2FA User",
 )
 
 SEED_ACCOUNTS: tuple[SeedAccount, ...] = (ROOT, DEMO, SECURE)

@@ -45,8 +45,14 @@ from bluesdesk.emulator.routes_api_base import Api
 from bluesdesk.emulator.state import VERSION, EmulatorState, new_request_id
 
 RELAY_MODULES = (
-    "routes_chat", "routes_claude", "routes_gemini", "routes_responses", "routes_models",
-    "routes_images", "routes_audio", "routes_tasks",
+    "routes_chat",
+    "routes_claude",
+    "routes_gemini",
+    "routes_responses",
+    "routes_models",
+    "routes_images",
+    "routes_audio",
+    "routes_tasks",
 )
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
@@ -152,14 +158,20 @@ def fault_response(fault: Fault, relay: bool, rid: str) -> Response:
         retry = {"Retry-After": str(fault.retry_after)}
         if not relay:
             return Response(status_code=429, headers=retry)
-        err = RelayError(429, "Too many requests, please retry later", code="rate_limit_exceeded",
-                         type_="rate_limit_error")
+        err = RelayError(
+            429,
+            "Too many requests, please retry later",
+            code="rate_limit_exceeded",
+            type_="rate_limit_error",
+        )
         return JSONResponse(openai_error_body(err, rid), status_code=429, headers=retry)
     if fault.kind == "401":
         if not relay:
             return JSONResponse(
-                {"success": False,
-                 "message": "Unauthorized, not logged in and no access token provided"},
+                {
+                    "success": False,
+                    "message": "Unauthorized, not logged in and no access token provided",
+                },
                 status_code=401,
             )
         return JSONResponse(openai_error_body(RelayError(401, "Invalid token"), rid), 401)
@@ -195,8 +207,9 @@ def body_fault_sender(send: Send, fault: Fault, rid: str) -> Send:
         start: Message = held["start"]
         if fault.kind == "drop":
             await send(start)
-            await send({"type": "http.response.body", "body": body[: len(body) // 2],
-                        "more_body": True})
+            await send(
+                {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+            )
             raise DroppedConnectionError("fault: drop mid-body")
         if fault.kind == "stall":
             await send(start)
@@ -228,8 +241,10 @@ def emulator_routes(state: EmulatorState) -> list[BaseRoute]:
         try:
             body = json.loads(await request.body() or b"{}")
             state.faults.arm(
-                str(body.get("kind", "")), int(body.get("count", 1)),
-                body.get("params") or {}, str(body.get("path_prefix", "")),
+                str(body.get("kind", "")),
+                int(body.get("count", 1)),
+                body.get("params") or {},
+                str(body.get("path_prefix", "")),
             )
         except (ValueError, TypeError, AttributeError) as exc:
             return JSONResponse({"success": False, "message": str(exc)}, 400)
@@ -278,8 +293,13 @@ def build_app(
                 Route(path, platform.endpoint(relay_route, path), methods=list(relay_route.methods))
             )
     api = Api(state)
-    for module in (routes_api_misc, routes_api_user, routes_api_token, routes_api_log,
-                   routes_api_channel):
+    for module in (
+        routes_api_misc,
+        routes_api_user,
+        routes_api_token,
+        routes_api_log,
+        routes_api_channel,
+    ):
         routes.extend(module.routes(api))
 
     @asynccontextmanager

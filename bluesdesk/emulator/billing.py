@@ -42,7 +42,7 @@ def quota_for(
 
 def _half_up(value: float) -> int:
     """Round half away from zero, as Go's decimal rounding upstream (not banker's rounding)."""
-    return int(math.floor(value + 0.5))
+    return math.floor(value + 0.5)
 
 
 def other_json(

@@ -8,7 +8,9 @@ from pathlib import Path
 
 
 class Flavor(enum.StrEnum):
-    BLUESMINDS = "bluesminds"  # the seeds' BluesMinds: new-api + bare session-token auth, /api/dashboard/
+    BLUESMINDS = (
+        "bluesminds"  # the seeds' BluesMinds: new-api + bare session-token auth, /api/dashboard/
+    )
     NEWAPI = "newapi"  # upstream new-api exactly as the reference describes it
     MINDPROXY = "mindproxy"  # X-TT-* headers, /anthropic/v1/messages alias
     BLUENEXUS = "bluenexus"  # relay under /api/v1, X-Credits-* headers, 30 RPM
@@ -22,11 +24,15 @@ class EmulatorConfig:
     data_dir: Path | None = None  # None = state in memory; else SQLite in this folder
     rpm: int = 0  # per-key requests per minute; 0 = the flavor's default (see `effective_rpm`)
     tokens_per_second: float = 0.0  # streaming pace; 0 = as fast as possible (tests)
-    legacy: bool = False  # serve old new-api shapes (0-based p, `size`, bare arrays, old /api/pricing)
+    legacy: bool = (
+        False  # serve old new-api shapes (0-based p, `size`, bare arrays, old /api/pricing)
+    )
     seed_history_days: int = 30  # consume logs seeded so charts have content on first run
     quota_per_unit: int = 500_000
     enable_data_export: bool = True
-    api_rate_limit: bool = True  # the /api IP limits of the reference (360/180 s, critical 20/20 min)
+    api_rate_limit: bool = (
+        True  # the /api IP limits of the reference (360/180 s, critical 20/20 min)
+    )
 
     @property
     def effective_rpm(self) -> int:

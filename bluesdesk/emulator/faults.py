@@ -15,8 +15,16 @@ from typing import Any
 
 KINDS = frozenset(
     {
-        "429", "500", "html502", "drop", "stall", "malformed", "stream_error", "success_false",
-        "slow_headers", "401",
+        "429",
+        "500",
+        "html502",
+        "drop",
+        "stall",
+        "malformed",
+        "stream_error",
+        "success_false",
+        "slow_headers",
+        "401",
     }
 )
 # Kinds that replace the whole response before the handler runs.
@@ -98,7 +106,10 @@ class FaultBoard:
         self._armed: list[_Armed] = []
 
     def arm(
-        self, kind: str, count: int = 1, params: Mapping[str, Any] | None = None,
+        self,
+        kind: str,
+        count: int = 1,
+        params: Mapping[str, Any] | None = None,
         path_prefix: str = "",
     ) -> None:
         if kind not in KINDS:
@@ -126,8 +137,12 @@ class FaultBoard:
     def pending(self) -> list[dict[str, Any]]:
         with self._lock:
             return [
-                {"kind": a.fault.kind, "count": a.remaining, "params": dict(a.fault.params),
-                 "path_prefix": a.path_prefix}
+                {
+                    "kind": a.fault.kind,
+                    "count": a.remaining,
+                    "params": dict(a.fault.params),
+                    "path_prefix": a.path_prefix,
+                }
                 for a in self._armed
             ]
 

@@ -32,13 +32,23 @@ from bluesdesk.emulator.state import EmulatorState, Replay
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 _CLAUDE_TYPES = {
-    400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-    404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
-    500: "api_error", 529: "overloaded_error",
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
 }
 _GEMINI_STATUS = {
-    400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-    404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE",
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
 }
 
 
@@ -83,7 +93,8 @@ def error_response(
     err: RelayError, style: Style, request_id: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
-        error_body(err, style, request_id), status_code=err.status,
+        error_body(err, style, request_id),
+        status_code=err.status,
         headers={**(headers or {}), **err.headers},
     )
 
@@ -192,8 +203,10 @@ class RelayPlatform:
                 headers.update(verdict.headers())
             if not verdict.allowed:
                 limited = RelayError(
-                    429, "Rate limit exceeded: too many requests per minute for this key",
-                    code="rate_limit_exceeded", type_="rate_limit_error",
+                    429,
+                    "Rate limit exceeded: too many requests per minute for this key",
+                    code="rate_limit_exceeded",
+                    type_="rate_limit_error",
                     headers={"Retry-After": str(verdict.reset_seconds)},
                 )
                 return error_response(limited, "openai", rid, headers)
@@ -210,8 +223,13 @@ class RelayPlatform:
         if self.config.flavor is Flavor.BLUENEXUS:
             headers["X-Credits-Remaining"] = self._credits(remaining_before)
         call = RelayCall(
-            request=request, request_id=rid, style=route.style, key=key, config=self.config,
-            base_url=self.state.base_url, _model_lookup=self.state.lookup_model,
+            request=request,
+            request_id=rid,
+            style=route.style,
+            key=key,
+            config=self.config,
+            base_url=self.state.base_url,
+            _model_lookup=self.state.lookup_model,
         )
         call._pace = self._pace
         call._serve = self._serve
@@ -229,11 +247,18 @@ class RelayPlatform:
             if self.config.flavor is Flavor.BLUENEXUS:
                 sse_headers["X-Credits-Consumed"] = self._credits(estimate)
             gen = self._stream(
-                events, call=call, route=route, full_path=full_path, fault=fault,
-                started=started, replay_key=replay_key, headers=sse_headers,
+                events,
+                call=call,
+                route=route,
+                full_path=full_path,
+                fault=fault,
+                started=started,
+                replay_key=replay_key,
+                headers=sse_headers,
             )
             return StreamingResponse(
-                gen, media_type="text/event-stream",
+                gen,
+                media_type="text/event-stream",
                 headers={**sse_headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
 
@@ -247,8 +272,13 @@ class RelayPlatform:
         quota = 0
         if route.billable and call.reported is not None and response.status_code < 400:
             quota = self.state.charge(
-                key, call.reported, request_id=rid, path=full_path, is_stream=False,
-                use_time=time.monotonic() - started, ip=self._ip(request),
+                key,
+                call.reported,
+                request_id=rid,
+                path=full_path,
+                is_stream=False,
+                use_time=time.monotonic() - started,
+                ip=self._ip(request),
             )
         if self.config.flavor is Flavor.BLUENEXUS:
             headers["X-Credits-Consumed"] = self._credits(quota)
@@ -262,8 +292,16 @@ class RelayPlatform:
         return response
 
     async def _stream(
-        self, events: AsyncIterator[str], *, call: RelayCall, route: RelayRoute, full_path: str,
-        fault: Fault | None, started: float, replay_key: str, headers: dict[str, str],
+        self,
+        events: AsyncIterator[str],
+        *,
+        call: RelayCall,
+        route: RelayRoute,
+        full_path: str,
+        fault: Fault | None,
+        started: float,
+        replay_key: str,
+        headers: dict[str, str],
     ) -> AsyncIterator[str]:
         sent = 0
         captured: list[str] = []
@@ -295,8 +333,12 @@ class RelayPlatform:
                 if report.frt_ms is None:
                     report.frt_ms = frt_ms
                 self.state.charge(
-                    call.key, report, request_id=call.request_id, path=full_path,
-                    is_stream=True, use_time=time.monotonic() - started,
+                    call.key,
+                    report,
+                    request_id=call.request_id,
+                    path=full_path,
+                    is_stream=True,
+                    use_time=time.monotonic() - started,
                     ip=self._ip(call.request),
                 )
             if finished and replay_key:
@@ -324,8 +366,13 @@ class RelayPlatform:
         completion = estimate_completion_tokens(body, model)
         n = body.get("n")
         return quota_for(
-            model, prompt, completion, 0, n if isinstance(n, int) else 1,
-            call.key.group_ratio, self.config.quota_per_unit,
+            model,
+            prompt,
+            completion,
+            0,
+            n if isinstance(n, int) else 1,
+            call.key.group_ratio,
+            self.config.quota_per_unit,
         )
 
     async def _dry_run(
@@ -344,7 +391,12 @@ class RelayPlatform:
         completion = estimate_completion_tokens(body, model)
         n = body.get("n")
         quota = quota_for(
-            model, prompt, completion, 0, n if isinstance(n, int) else 1, call.key.group_ratio,
+            model,
+            prompt,
+            completion,
+            0,
+            n if isinstance(n, int) else 1,
+            call.key.group_ratio,
             self.config.quota_per_unit,
         )
         if self.config.flavor is Flavor.BLUENEXUS:
@@ -386,4 +438,3 @@ class RelayPlatform:
     @staticmethod
     def _ip(request: Request) -> str:
         return request.client.host if request.client else ""
-

@@ -81,7 +81,7 @@ class UsageReport:
 
 @dataclass
 class RelayCall:
-    """One relay request as a handler sees it. Built by the platform; handlers never construct it."""
+    """One relay request as a handler sees it. Built by the platform, never by handlers."""
 
     request: Request
     request_id: str

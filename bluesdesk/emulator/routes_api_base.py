@@ -123,8 +123,13 @@ class Api:
         ):
             rid = request.scope.get("state", {}).get("request_id", "")
             return JSONResponse(
-                {"error": {"message": f"Invalid token (request id: {rid})",
-                           "type": "new_api_error", "code": ""}},
+                {
+                    "error": {
+                        "message": f"Invalid token (request id: {rid})",
+                        "type": "new_api_error",
+                        "code": "",
+                    }
+                },
                 status_code=401,
             )
         user = self.state.user(token["user_id"])

@@ -17,23 +17,49 @@ from bluesdesk.emulator.store import Row
 
 _STATUS_FILTER = {"enabled": 1, "1": 1, "disabled": 0, "0": 0}
 _EDITABLE = {
-    "name": "name", "status": "status", "weight": "weight", "priority": "priority",
-    "auto_ban": "auto_ban", "base_url": "base_url", "models": "models", "group": "grp",
-    "model_mapping": "model_mapping", "tag": "tag", "remark": "remark", "type": "type",
+    "name": "name",
+    "status": "status",
+    "weight": "weight",
+    "priority": "priority",
+    "auto_ban": "auto_ban",
+    "base_url": "base_url",
+    "models": "models",
+    "group": "grp",
+    "model_mapping": "model_mapping",
+    "tag": "tag",
+    "remark": "remark",
+    "type": "type",
 }
 
 
 def channel_json(c: Row) -> dict[str, Any]:
     return {
-        "id": c["id"], "type": c["type"], "status": c["status"], "name": c["name"],
-        "weight": c["weight"], "priority": c["priority"], "auto_ban": c["auto_ban"],
-        "created_time": c["created_time"], "test_time": c["test_time"],
-        "response_time": c["response_time"], "base_url": c["base_url"], "other": "",
-        "balance": c["balance"], "balance_updated_time": c["balance_updated_time"],
-        "models": c["models"], "group": c["grp"], "used_quota": c["used_quota"],
-        "model_mapping": c["model_mapping"], "status_code_mapping": "", "tag": c["tag"],
-        "setting": None, "settings": None, "param_override": None, "header_override": None,
-        "remark": c["remark"], "channel_info": {"is_multi_key": False, "multi_key_size": 0},
+        "id": c["id"],
+        "type": c["type"],
+        "status": c["status"],
+        "name": c["name"],
+        "weight": c["weight"],
+        "priority": c["priority"],
+        "auto_ban": c["auto_ban"],
+        "created_time": c["created_time"],
+        "test_time": c["test_time"],
+        "response_time": c["response_time"],
+        "base_url": c["base_url"],
+        "other": "",
+        "balance": c["balance"],
+        "balance_updated_time": c["balance_updated_time"],
+        "models": c["models"],
+        "group": c["grp"],
+        "used_quota": c["used_quota"],
+        "model_mapping": c["model_mapping"],
+        "status_code_mapping": "",
+        "tag": c["tag"],
+        "setting": None,
+        "settings": None,
+        "param_override": None,
+        "header_override": None,
+        "remark": c["remark"],
+        "channel_info": {"is_multi_key": False, "multi_key_size": 0},
     }
 
 
@@ -83,8 +109,15 @@ def routes(api: Api) -> list[BaseRoute]:
         if page.legacy:
             return ok(items)
         types = Counter(str(r["type"]) for r in store.all("SELECT type FROM channels"))
-        return ok({"items": items, "total": total, "page": page.page, "page_size": page.size,
-                   "type_counts": dict(types)})
+        return ok(
+            {
+                "items": items,
+                "total": total,
+                "page": page.page,
+                "page_size": page.size,
+                "type_counts": dict(types),
+            }
+        )
 
     async def list_channels(request: Request) -> Response:
         return listing(request, search=False)
@@ -110,16 +143,31 @@ def routes(api: Api) -> list[BaseRoute]:
             return fail("record not found")
         model = request.query_params.get("model") or row["models"].split(",")[0]
         if model not in row["models"].split(","):
-            return JSONResponse({"success": False, "message": f"model {model} not in channel",
-                                 "time": 0.0, "error_code": "model_not_found"})
+            return JSONResponse(
+                {
+                    "success": False,
+                    "message": f"model {model} not in channel",
+                    "time": 0.0,
+                    "error_code": "model_not_found",
+                }
+            )
         # Deterministic "latency" per channel and model, so UIs show stable numbers.
         digest = hashlib.sha256(f"{row['id']}:{model}".encode()).digest()
         elapsed = round(0.2 + digest[0] / 255 * 1.6, 2)
-        store.update("channels", row["id"], {"test_time": int(time.time()),
-                                             "response_time": int(elapsed * 1000)})
+        store.update(
+            "channels",
+            row["id"],
+            {"test_time": int(time.time()), "response_time": int(elapsed * 1000)},
+        )
         if row["status"] == 3:
-            return JSONResponse({"success": False, "message": "upstream returned 401",
-                                 "time": elapsed, "error_code": "bad_response_status_code"})
+            return JSONResponse(
+                {
+                    "success": False,
+                    "message": "upstream returned 401",
+                    "time": elapsed,
+                    "error_code": "bad_response_status_code",
+                }
+            )
         return JSONResponse({"success": True, "message": "", "time": elapsed})
 
     async def update_channel(request: Request) -> Response:

@@ -18,14 +18,24 @@ MAX_DATA_SPAN = 2_592_000  # 30 days
 
 def log_json(row: Row, *, position: int | None, admin: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": position if position is not None else row["id"], "user_id": row["user_id"],
-        "created_at": row["created_at"], "type": row["type"], "content": row["content"],
-        "username": row["username"], "token_name": row["token_name"],
-        "model_name": row["model_name"], "quota": row["quota"],
-        "prompt_tokens": row["prompt_tokens"], "completion_tokens": row["completion_tokens"],
-        "use_time": row["use_time"], "is_stream": bool(row["is_stream"]),
-        "channel": row["channel"], "channel_name": row["channel_name"] if admin else "",
-        "token_id": row["token_id"], "group": row["grp"], "ip": row["ip"],
+        "id": position if position is not None else row["id"],
+        "user_id": row["user_id"],
+        "created_at": row["created_at"],
+        "type": row["type"],
+        "content": row["content"],
+        "username": row["username"],
+        "token_name": row["token_name"],
+        "model_name": row["model_name"],
+        "quota": row["quota"],
+        "prompt_tokens": row["prompt_tokens"],
+        "completion_tokens": row["completion_tokens"],
+        "use_time": row["use_time"],
+        "is_stream": bool(row["is_stream"]),
+        "channel": row["channel"],
+        "channel_name": row["channel_name"] if admin else "",
+        "token_id": row["token_id"],
+        "group": row["grp"],
+        "ip": row["ip"],
         "other": row["other"],
     }
     if row["request_id"]:
@@ -41,12 +51,17 @@ def _filters(request: Request, *, admin: bool) -> tuple[list[str], list[Any]]:
     if log_type:
         where.append("type = ?")
         params.append(log_type)
-    for name, column in (("model_name", "model_name"), ("token_name", "token_name"),
-                         ("group", "grp"), ("request_id", "request_id")):
+    for name, column in (
+        ("model_name", "model_name"),
+        ("token_name", "token_name"),
+        ("group", "grp"),
+        ("request_id", "request_id"),
+    ):
         value = q.get(name, "")
         if value:
-            where.append(f"{column} LIKE ?" if name == "model_name" and "%" in value
-                         else f"{column} = ?")
+            where.append(
+                f"{column} LIKE ?" if name == "model_name" and "%" in value else f"{column} = ?"
+            )
             params.append(value)
     start, end = int_param(request, "start_timestamp"), int_param(request, "end_timestamp")
     if start:
@@ -72,9 +87,12 @@ def routes(api: Api) -> list[BaseRoute]:
     def page_of_logs(request: Request, where: list[str], params: list[Any], *, admin: bool) -> Any:
         page: Page = api.page(request, legacy=api.config.legacy)
         clause = " AND ".join(where) or "1 = 1"
-        total = int(store.scalar(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM logs WHERE {clause} LIMIT {TOTAL_CAP})", params
-        ))
+        total = int(
+            store.scalar(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM logs WHERE {clause} LIMIT {TOTAL_CAP})",
+                params,
+            )
+        )
         rows = store.all(
             f"SELECT * FROM logs WHERE {clause} ORDER BY id DESC LIMIT ? OFFSET ?",
             [*params, page.size, page.offset],
@@ -87,16 +105,19 @@ def routes(api: Api) -> list[BaseRoute]:
 
     def stat_of(where: list[str], params: list[Any]) -> dict[str, int]:
         clause = " AND ".join([*where, "type = 2"])
-        quota = int(store.scalar(f"SELECT COALESCE(SUM(quota), 0) FROM logs WHERE {clause}",
-                                 params))
+        quota = int(
+            store.scalar(f"SELECT COALESCE(SUM(quota), 0) FROM logs WHERE {clause}", params)
+        )
         # rpm/tpm ignore the window: the last 60 s only, as upstream.
         recent_where = [w for w in where if not w.startswith("created_at")]
-        recent_params = [p for w, p in zip(where, params, strict=True)
-                         if not w.startswith("created_at")]
+        recent_params = [
+            p for w, p in zip(where, params, strict=True) if not w.startswith("created_at")
+        ]
         recent = " AND ".join([*recent_where, "type = 2", "created_at >= ?"])
         row = store.one(
             f"SELECT COUNT(*) AS rpm, COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS tpm"
-            f" FROM logs WHERE {recent}", [*recent_params, int(time.time()) - 60],
+            f" FROM logs WHERE {recent}",
+            [*recent_params, int(time.time()) - 60],
         )
         assert row is not None
         return {"quota": quota, "rpm": int(row["rpm"]), "tpm": int(row["tpm"])}
@@ -106,8 +127,9 @@ def routes(api: Api) -> list[BaseRoute]:
         if isinstance(user, Response):
             return user
         where, params = _filters(request, admin=False)
-        return ok(page_of_logs(request, ["user_id = ?", *where], [user["id"], *params],
-                               admin=False))
+        return ok(
+            page_of_logs(request, ["user_id = ?", *where], [user["id"], *params], admin=False)
+        )
 
     async def self_stat(request: Request) -> Response:
         user = api.user_auth(request)
@@ -156,18 +178,23 @@ def routes(api: Api) -> list[BaseRoute]:
             return found
         token, _user = found
         limits = {m: True for m in token["model_limits"].split(",") if m}
-        return JSONResponse({
-            "code": True, "message": "ok",
-            "data": {
-                "object": "token_usage", "name": token["name"],
-                "total_granted": token["remain_quota"] + token["used_quota"],
-                "total_used": token["used_quota"], "total_available": token["remain_quota"],
-                "unlimited_quota": bool(token["unlimited_quota"]),
-                "model_limits": limits if token["model_limits_enabled"] else {},
-                "model_limits_enabled": bool(token["model_limits_enabled"]),
-                "expires_at": max(0, token["expired_time"]),
-            },
-        })
+        return JSONResponse(
+            {
+                "code": True,
+                "message": "ok",
+                "data": {
+                    "object": "token_usage",
+                    "name": token["name"],
+                    "total_granted": token["remain_quota"] + token["used_quota"],
+                    "total_used": token["used_quota"],
+                    "total_available": token["remain_quota"],
+                    "unlimited_quota": bool(token["unlimited_quota"]),
+                    "model_limits": limits if token["model_limits_enabled"] else {},
+                    "model_limits_enabled": bool(token["model_limits_enabled"]),
+                    "expires_at": max(0, token["expired_time"]),
+                },
+            }
+        )
 
     async def subscription(request: Request) -> Response:
         found = api.key_auth(request)
@@ -175,11 +202,16 @@ def routes(api: Api) -> list[BaseRoute]:
             return found
         _token, user = found
         amount = (user["quota"] + user["used_quota"]) / qpu
-        return JSONResponse({
-            "object": "billing_subscription", "has_payment_method": True,
-            "soft_limit_usd": amount, "hard_limit_usd": amount, "system_hard_limit_usd": amount,
-            "access_until": 0,
-        })
+        return JSONResponse(
+            {
+                "object": "billing_subscription",
+                "has_payment_method": True,
+                "soft_limit_usd": amount,
+                "hard_limit_usd": amount,
+                "system_hard_limit_usd": amount,
+                "access_until": 0,
+            }
+        )
 
     async def usage(request: Request) -> Response:
         found = api.key_auth(request)
@@ -206,13 +238,25 @@ def routes(api: Api) -> list[BaseRoute]:
             " GROUP BY model_name, bucket ORDER BY bucket, model_name",
             (user["id"], start, end),
         )
-        return ok([
-            {"id": 0, "user_id": user["id"], "username": user["username"],
-             "model_name": r["model_name"], "created_at": r["bucket"],
-             "token_used": r["token_used"], "count": r["count"], "quota": r["quota"],
-             "use_group": "", "token_id": 0, "channel_id": 0, "node_name": ""}
-            for r in rows
-        ])
+        return ok(
+            [
+                {
+                    "id": 0,
+                    "user_id": user["id"],
+                    "username": user["username"],
+                    "model_name": r["model_name"],
+                    "created_at": r["bucket"],
+                    "token_used": r["token_used"],
+                    "count": r["count"],
+                    "quota": r["quota"],
+                    "use_group": "",
+                    "token_id": 0,
+                    "channel_id": 0,
+                    "node_name": "",
+                }
+                for r in rows
+            ]
+        )
 
     billing_roots = sorted({"/dashboard", "/v1/dashboard", api.config.relay_prefix + "/dashboard"})
     billing = []

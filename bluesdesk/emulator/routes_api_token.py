@@ -30,15 +30,23 @@ def new_key() -> str:
 
 def token_json(t: Row, *, masked: bool) -> dict[str, Any]:
     return {
-        "id": t["id"], "user_id": t["user_id"],
+        "id": t["id"],
+        "user_id": t["user_id"],
         "key": mask_key(t["key"]) if masked else t["key"],
-        "status": t["status"], "name": t["name"], "created_time": t["created_time"],
-        "accessed_time": t["accessed_time"], "expired_time": t["expired_time"],
-        "remain_quota": t["remain_quota"], "unlimited_quota": bool(t["unlimited_quota"]),
+        "status": t["status"],
+        "name": t["name"],
+        "created_time": t["created_time"],
+        "accessed_time": t["accessed_time"],
+        "expired_time": t["expired_time"],
+        "remain_quota": t["remain_quota"],
+        "unlimited_quota": bool(t["unlimited_quota"]),
         "model_limits_enabled": bool(t["model_limits_enabled"]),
-        "model_limits": t["model_limits"], "allow_ips": t["allow_ips"],
-        "used_quota": t["used_quota"], "group": t["grp"],
-        "cross_group_retry": bool(t["cross_group_retry"]), "DeletedAt": None,
+        "model_limits": t["model_limits"],
+        "allow_ips": t["allow_ips"],
+        "used_quota": t["used_quota"],
+        "group": t["grp"],
+        "cross_group_retry": bool(t["cross_group_retry"]),
+        "DeletedAt": None,
     }
 
 
@@ -104,9 +112,10 @@ def routes(api: Api) -> list[BaseRoute]:
         user = api.user_auth(request)
         if isinstance(user, Response):
             return user
-        if api.config.api_rate_limit and not api.state.limits.search.hit(
-            f"user:{user['id']}"
-        ).allowed:
+        if (
+            api.config.api_rate_limit
+            and not api.state.limits.search.hit(f"user:{user['id']}").allowed
+        ):
             return too_many()
         keyword = request.query_params.get("keyword", "")
         fragment = request.query_params.get("token", "").removeprefix("sk-")
@@ -188,11 +197,29 @@ def routes(api: Api) -> list[BaseRoute]:
         now = int(time.time())
         # Go zero values for what the body leaves out: that is why a name-only token is dead
         # (remain_quota 0, not unlimited, expired_time 0 = already expired).
-        row = {"name": "", "remain_quota": 0, "unlimited_quota": 0, "expired_time": 0,
-               "model_limits_enabled": 0, "model_limits": "", "allow_ips": "", "grp": "",
-               "cross_group_retry": 0, **fields}
-        store.insert("tokens", {**row, "user_id": user["id"], "key": new_key(),
-                                "created_time": now, "accessed_time": now, "status": 1})
+        row = {
+            "name": "",
+            "remain_quota": 0,
+            "unlimited_quota": 0,
+            "expired_time": 0,
+            "model_limits_enabled": 0,
+            "model_limits": "",
+            "allow_ips": "",
+            "grp": "",
+            "cross_group_retry": 0,
+            **fields,
+        }
+        store.insert(
+            "tokens",
+            {
+                **row,
+                "user_id": user["id"],
+                "key": new_key(),
+                "created_time": now,
+                "accessed_time": now,
+                "status": 1,
+            },
+        )
         return ok(omit_data=True)
 
     async def update(request: Request) -> Response:

@@ -21,35 +21,61 @@ SESSION_MAX_AGE = 30 * 86400
 
 def _set_session(response: Response, api: Api, payload: dict[str, Any]) -> None:
     response.set_cookie(
-        "session", api.state.sign(payload), max_age=SESSION_MAX_AGE, path="/", httponly=True,
+        "session",
+        api.state.sign(payload),
+        max_age=SESSION_MAX_AGE,
+        path="/",
+        httponly=True,
         samesite="strict",
     )
 
 
 def _public_user(user: Row) -> dict[str, Any]:
     return {
-        "id": user["id"], "username": user["username"], "display_name": user["display_name"],
-        "role": user["role"], "status": user["status"], "group": user["grp"],
+        "id": user["id"],
+        "username": user["username"],
+        "display_name": user["display_name"],
+        "role": user["role"],
+        "status": user["status"],
+        "group": user["grp"],
     }
 
 
 def self_fields(user: Row) -> dict[str, Any]:
     """GET /api/user/self `data`, field for field (never the access token)."""
     return {
-        "id": user["id"], "username": user["username"], "display_name": user["display_name"],
-        "role": user["role"], "status": user["status"], "email": user["email"],
-        "group": user["grp"], "quota": user["quota"], "used_quota": user["used_quota"],
-        "request_count": user["request_count"], "aff_code": user["aff_code"], "aff_count": 0,
-        "aff_quota": 0, "aff_history_quota": 0, "inviter_id": 0, "github_id": "",
-        "discord_id": "", "oidc_id": "", "wechat_id": "", "telegram_id": "", "linux_do_id": "",
+        "id": user["id"],
+        "username": user["username"],
+        "display_name": user["display_name"],
+        "role": user["role"],
+        "status": user["status"],
+        "email": user["email"],
+        "group": user["grp"],
+        "quota": user["quota"],
+        "used_quota": user["used_quota"],
+        "request_count": user["request_count"],
+        "aff_code": user["aff_code"],
+        "aff_count": 0,
+        "aff_quota": 0,
+        "aff_history_quota": 0,
+        "inviter_id": 0,
+        "github_id": "",
+        "discord_id": "",
+        "oidc_id": "",
+        "wechat_id": "",
+        "telegram_id": "",
+        "linux_do_id": "",
         "setting": json.dumps({"accept_unset_model_ratio_model": False}),
-        "stripe_customer": "", "sidebar_modules": "", "permissions": {"sidebar_settings": True},
+        "stripe_customer": "",
+        "sidebar_modules": "",
+        "permissions": {"sidebar_settings": True},
     }
 
 
 def group_map(groups: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {g: {"ratio": GROUP_RATIOS.get(g, 1.0), "desc": GROUP_DESC.get(g, g)}
-                           for g in groups}
+    out: dict[str, Any] = {
+        g: {"ratio": GROUP_RATIOS.get(g, 1.0), "desc": GROUP_DESC.get(g, g)} for g in groups
+    }
     out["auto"] = {"ratio": "自动", "desc": GROUP_DESC["auto"]}
     return out
 
@@ -67,10 +93,17 @@ def routes(api: Api) -> list[BaseRoute]:
             )
             data["token"] = token
         response = ok(data)
-        _set_session(response, api, {
-            "id": user["id"], "username": user["username"], "role": user["role"],
-            "status": user["status"], "group": user["grp"],
-        })
+        _set_session(
+            response,
+            api,
+            {
+                "id": user["id"],
+                "username": user["username"],
+                "role": user["role"],
+                "status": user["status"],
+                "group": user["grp"],
+            },
+        )
         return response
 
     async def login(request: Request) -> Response:

@@ -92,8 +92,15 @@ class EmulatorServer:
 
         app = build_app(state, extra_routes=self._extra_routes, on_startup=started)
         uv_config = uvicorn.Config(
-            app, log_config=None, access_log=False, lifespan="on", loop="asyncio", http="h11",
-            ws="none", timeout_graceful_shutdown=1, timeout_keep_alive=30,
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            loop="asyncio",
+            http="h11",
+            ws="none",
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=30,
         )
         server = uvicorn.Server(uv_config)
         self._server = server
@@ -133,7 +140,9 @@ class EmulatorServer:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()

@@ -119,9 +119,7 @@ class EmulatorState:
         return self.store.one("SELECT * FROM users WHERE id = ?", (user_id,))
 
     def user_by_name(self, name: str) -> Row | None:
-        return self.store.one(
-            "SELECT * FROM users WHERE username = ? OR email = ?", (name, name)
-        )
+        return self.store.one("SELECT * FROM users WHERE username = ? OR email = ?", (name, name))
 
     @staticmethod
     def usable_groups(user_group: str | None) -> list[str]:
@@ -138,8 +136,12 @@ class EmulatorState:
         if token["model_limits_enabled"]:
             limits = frozenset(m for m in token["model_limits"].split(",") if m)
         return KeyContext(
-            token_id=token["id"], token_name=token["name"], user_id=user["id"],
-            username=user["username"], group=group, group_ratio=GROUP_RATIOS.get(group, 1.0),
+            token_id=token["id"],
+            token_name=token["name"],
+            user_id=user["id"],
+            username=user["username"],
+            group=group,
+            group_ratio=GROUP_RATIOS.get(group, 1.0),
             model_limits=limits,
         )
 
@@ -151,17 +153,18 @@ class EmulatorState:
         if model is None or key.group not in model.enable_groups:
             if self.config.flavor is Flavor.BLUESMINDS:
                 raise RelayError(
-                    404, f"The model `{name}` does not exist or is not available to you",
-                    code="model_not_found", type_="invalid_request_error",
+                    404,
+                    f"The model `{name}` does not exist or is not available to you",
+                    code="model_not_found",
+                    type_="invalid_request_error",
                 )
             raise RelayError(
-                503, f"No available channel for model {name} under group {key.group}",
+                503,
+                f"No available channel for model {name} under group {key.group}",
                 code="model_not_found",
             )
         if key.model_limits is not None and name not in key.model_limits:
-            raise RelayError(
-                403, f"This token has no access to model {name}", code="access_denied"
-            )
+            raise RelayError(403, f"This token has no access to model {name}", code="access_denied")
         return model
 
     # -- billing --------------------------------------------------------------------------
@@ -171,13 +174,25 @@ class EmulatorState:
         if model is None:
             return None, 0
         return model, quota_for(
-            model, report.prompt_tokens, report.completion_tokens, report.cached_tokens,
-            report.requests, key.group_ratio, self.config.quota_per_unit,
+            model,
+            report.prompt_tokens,
+            report.completion_tokens,
+            report.cached_tokens,
+            report.requests,
+            key.group_ratio,
+            self.config.quota_per_unit,
         )
 
     def charge(
-        self, key: KeyContext, report: UsageReport, *, request_id: str, path: str,
-        is_stream: bool, use_time: float, ip: str,
+        self,
+        key: KeyContext,
+        report: UsageReport,
+        *,
+        request_id: str,
+        path: str,
+        is_stream: bool,
+        use_time: float,
+        ip: str,
     ) -> int:
         """Deduct a finished call from key and user, count it, and write its consume log."""
         model, quota = self.price(report, key)
@@ -186,8 +201,10 @@ class EmulatorState:
         token = self.store.one("SELECT * FROM tokens WHERE id = ?", (key.token_id,))
         now = int(time.time())
         if token is not None:
-            remain = token["remain_quota"] if token["unlimited_quota"] else (
-                token["remain_quota"] - quota
+            remain = (
+                token["remain_quota"]
+                if token["unlimited_quota"]
+                else (token["remain_quota"] - quota)
             )
             self.store.execute(
                 "UPDATE tokens SET remain_quota = ?, used_quota = used_quota + ?,"
@@ -199,18 +216,35 @@ class EmulatorState:
             " request_count = request_count + 1 WHERE id = ?",
             (quota, quota, key.user_id),
         )
-        self.store.insert("logs", {
-            "user_id": key.user_id, "created_at": now, "type": 2, "content": "",
-            "username": key.username, "token_name": key.token_name, "model_name": model.name,
-            "quota": quota, "prompt_tokens": report.prompt_tokens,
-            "completion_tokens": report.completion_tokens, "use_time": max(0, round(use_time)),
-            "is_stream": int(is_stream), "channel": 1, "token_id": key.token_id,
-            "grp": key.group, "ip": ip, "request_id": request_id,
-            "other": other_json(
-                model, key.group_ratio, cached_tokens=report.cached_tokens,
-                frt_ms=report.frt_ms, request_path=path,
-            ),
-        })
+        self.store.insert(
+            "logs",
+            {
+                "user_id": key.user_id,
+                "created_at": now,
+                "type": 2,
+                "content": "",
+                "username": key.username,
+                "token_name": key.token_name,
+                "model_name": model.name,
+                "quota": quota,
+                "prompt_tokens": report.prompt_tokens,
+                "completion_tokens": report.completion_tokens,
+                "use_time": max(0, round(use_time)),
+                "is_stream": int(is_stream),
+                "channel": 1,
+                "token_id": key.token_id,
+                "grp": key.group,
+                "ip": ip,
+                "request_id": request_id,
+                "other": other_json(
+                    model,
+                    key.group_ratio,
+                    cached_tokens=report.cached_tokens,
+                    frt_ms=report.frt_ms,
+                    request_path=path,
+                ),
+            },
+        )
         return quota
 
     def remaining_quota(self, key: KeyContext) -> int:

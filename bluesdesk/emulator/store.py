@@ -131,9 +131,7 @@ class Store:
         if not values:
             return 0
         sets = ", ".join(f"{c} = ?" for c in values)
-        return self.execute(
-            f"UPDATE {table} SET {sets} WHERE id = ?", [*values.values(), row_id]
-        )
+        return self.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*values.values(), row_id])
 
     def meta(self, key: str) -> str | None:
         value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))

@@ -128,8 +128,10 @@ class GatewayClient:
             return self.profile.root_url.rstrip("/") + "/" + path.lstrip("/")
         return self.profile.base_url.rstrip("/") + "/" + path.lstrip("/")
 
-    def _headers(self, method: str, style: ApiStyle, idempotency_key: str) -> dict[str, str]:
-        headers = auth_headers(style, self.api_key)
+    def _headers(
+        self, method: str, style: ApiStyle, idempotency_key: str, *, with_key: bool = True
+    ) -> dict[str, str]:
+        headers = auth_headers(style, self.api_key if with_key else None)
         if method.upper() == "POST":
             headers["Idempotency-Key"] = idempotency_key
         return headers
@@ -219,10 +221,19 @@ class GatewayClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         style: ApiStyle = ApiStyle.OPENAI,
+        headers: Mapping[str, str] | None = None,
+        send_key: bool = True,
     ) -> tuple[Any, ResponseMeta]:
-        """Send one request (retrying per policy) and return the decoded JSON body and meta."""
+        """Send one request (retrying per policy) and return the decoded JSON body and meta.
+
+        `headers` are added last (console logins bring their own Authorization);
+        `send_key=False` leaves the API key out (new-api /api routes never take it).
+        """
         url = self.url(path, style)
-        headers = self._headers(method, style, uuid.uuid4().hex)
+        headers = {
+            **self._headers(method, style, uuid.uuid4().hex, with_key=send_key),
+            **(headers or {}),
+        }
         attempt = 0
         while True:
             try:
@@ -276,6 +287,113 @@ class GatewayClient:
         if hidden is not None:
             raise hidden
         return data, meta
+
+    # ---- binary bodies and multipart uploads ------------------------------------------------
+
+    async def request_bytes(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+    ) -> tuple[bytes, str, ResponseMeta]:
+        """Send one request (retrying per policy) and return (body, content type, meta).
+
+        For answers that are not JSON (speech audio, image downloads). `data` + `files` make a
+        multipart/form-data body; `files` maps a field to (file name, bytes, media type). A 2xx
+        answer that is an HTML page or a JSON error object still raises the typed error. The
+        API key goes only to the gateway's own origin: a `path` on another host (an image CDN
+        link) is fetched without credentials.
+        """
+        url = self.url(path)
+        headers = self._headers(method, ApiStyle.OPENAI, uuid.uuid4().hex)
+        if not self._same_origin(url):
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        attempt = 0
+        while True:
+            try:
+                return await self._bytes_once(method, url, headers, json, data, files)
+            except GatewayError as error:
+                if attempt >= self.policy.max_retries or not self._retryable(error):
+                    raise
+                await self._pause_before_retry(attempt, error)
+                attempt += 1
+
+    async def request_multipart(
+        self,
+        path: str,
+        *,
+        data: Mapping[str, str],
+        files: Mapping[str, tuple[str, bytes, str]],
+    ) -> tuple[Any, ResponseMeta]:
+        """POST a multipart/form-data body (image edits, transcriptions); decode a JSON answer."""
+        body, content_type, meta = await self.request_bytes("POST", path, data=data, files=files)
+        text = body.decode("utf-8", "replace")
+        parsed = parse_json_text(text) if text.strip() else None
+        if parsed is None:
+            raise bad_response(
+                content_type, text, what="json", request_id=meta.request_id,
+                profile=self.profile.name,
+            )  # fmt: skip
+        return parsed, meta
+
+    def _same_origin(self, url: str) -> bool:
+        a, b = urlsplit(url), urlsplit(self.profile.base_url)
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+    async def _bytes_once(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Any,
+        data: Mapping[str, str] | None,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+    ) -> tuple[bytes, str, ResponseMeta]:
+        await self._wait_for_slot()
+        started = time.monotonic()
+        log.debug("%s %s (bytes)", method, redact_known(url))
+        try:
+            response = await self._http.request(
+                method,
+                url,
+                json=body,
+                data=dict(data) if data is not None else None,
+                files=dict(files) if files is not None else None,
+                headers=headers,
+            )
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from exc
+        meta = self._record(response, started)
+        content = response.content
+        content_type = response.headers.get("content-type", "")
+        if response.status_code >= 400:
+            raise self._error_for(response, content.decode("utf-8", "replace"), meta)
+        if response.is_redirect:
+            raise redirect_error(
+                response.headers.get("location", ""),
+                request_id=meta.request_id,
+                profile=self.profile.name,
+            )
+        lowered = content_type.lower()
+        if "html" in lowered or "json" in lowered:
+            text = content.decode("utf-8", "replace")
+            if looks_like_html(content_type, text):
+                raise bad_response(
+                    content_type, text, what="bytes", request_id=meta.request_id,
+                    profile=self.profile.name,
+                )  # fmt: skip
+            hidden = ok_body_error(
+                parse_json_text(text),
+                status=response.status_code,
+                request_id=meta.request_id,
+                profile=self.profile.name,
+            )
+            if hidden is not None:
+                raise hidden
+        return content, content_type, meta
 
     # ---- streams ------------------------------------------------------------------------------
 

@@ -36,6 +36,8 @@ class Conversation:
     updated_at: float
     pinned: bool = False
     system_prompt: str = ""
+    api_style: str = ""  # "" = the profile's default
+    params_json: str = "{}"  # temperature, top_p, max_tokens… as the chat pane saved them
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,14 @@ class StoredMessage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str = ""
+    meta_json: str = "{}"  # stats of an answer (timings, style, cost) and its reasoning text
+    alt_group: int = 0  # answers regenerated from one another share the first one's id; 0 = none
+    hidden: bool = False  # an alternative answer that is not the one shown
+
+    @property
+    def order_key(self) -> int:
+        """Where the message sits in the transcript: alternatives take their group's place."""
+        return self.alt_group or self.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +72,20 @@ class SearchHit:
     snippet: str  # the matched words wrapped in [ and ]
 
 
-_CONV_COLUMNS = "id, title, profile_id, model, created_at, updated_at, pinned, system_prompt"
+_CONV_COLUMNS = (
+    "id, title, profile_id, model, created_at, updated_at, pinned, system_prompt, api_style,"
+    " params_json"
+)
 _MSG_COLUMNS = (
     "id, conversation_id, role, text, state, model, created_at, updated_at, request_id, "
-    "prompt_tokens, completion_tokens, error"
+    "prompt_tokens, completion_tokens, error, meta_json, alt_group, hidden"
 )
+# Transcript order: by position (an alternative sits where its group started), then by id.
+_MSG_ORDER = "ORDER BY CASE WHEN alt_group > 0 THEN alt_group ELSE id END, id"
 
 
 def _conversation(row: tuple[Any, ...]) -> Conversation:
-    cid, title, profile_id, model, created, updated, pinned, system_prompt = row
+    cid, title, profile_id, model, created, updated, pinned, system_prompt, style, params = row
     return Conversation(
         id=str(cid),
         title=str(title),
@@ -80,11 +95,16 @@ def _conversation(row: tuple[Any, ...]) -> Conversation:
         updated_at=float(updated),
         pinned=bool(pinned),
         system_prompt=str(system_prompt),
+        api_style=str(style),
+        params_json=str(params),
     )
 
 
 def _message(row: tuple[Any, ...]) -> StoredMessage:
-    return StoredMessage(*row)  # the SELECT lists the columns in field order
+    # The SELECT lists the columns in field order; sqlite hands `hidden` back as 0/1.
+    values = list(row)
+    values[-1] = bool(values[-1])
+    return StoredMessage(*values)
 
 
 def fts_query(text: str) -> str:
@@ -105,7 +125,14 @@ class ConversationStore:
         self.db = db
 
     async def create_conversation(
-        self, title: str = "", *, profile_id: str = "", model: str = "", system_prompt: str = ""
+        self,
+        title: str = "",
+        *,
+        profile_id: str = "",
+        model: str = "",
+        system_prompt: str = "",
+        api_style: str = "",
+        params_json: str = "{}",
     ) -> Conversation:
         now = time.time()
         conv = Conversation(
@@ -116,11 +143,14 @@ class ConversationStore:
             created_at=now,
             updated_at=now,
             system_prompt=system_prompt,
+            api_style=api_style,
+            params_json=params_json,
         )
 
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(
-                f"INSERT INTO conversations ({_CONV_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO conversations ({_CONV_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conv.id,
                     conv.title,
@@ -130,6 +160,8 @@ class ConversationStore:
                     conv.updated_at,
                     int(conv.pinned),
                     conv.system_prompt,
+                    conv.api_style,
+                    conv.params_json,
                 ),
             )
 
@@ -158,14 +190,25 @@ class ConversationStore:
         *,
         state: MessageState = "complete",
         model: str = "",
+        meta_json: str = "{}",
+        alt_group: int = 0,
     ) -> StoredMessage:
+        """Append a message. With `alt_group`, it becomes the shown answer of that group."""
         now = time.time()
 
         def insert(conn: sqlite3.Connection) -> int:
+            if alt_group:
+                conn.execute(
+                    "UPDATE messages SET hidden = 1 WHERE id = ? OR alt_group = ?",
+                    (alt_group, alt_group),
+                )
+                conn.execute(
+                    "UPDATE messages SET alt_group = ? WHERE id = ?", (alt_group, alt_group)
+                )
             cur = conn.execute(
                 "INSERT INTO messages (conversation_id, role, text, state, model, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, role, text, state, model, now, now),
+                " updated_at, meta_json, alt_group) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, role, text, state, model, now, now, meta_json, alt_group),
             )
             conn.execute(
                 "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
@@ -183,6 +226,8 @@ class ConversationStore:
             model=model,
             created_at=now,
             updated_at=now,
+            meta_json=meta_json,
+            alt_group=alt_group,
         )
 
     async def update_message_text(
@@ -195,6 +240,7 @@ class ConversationStore:
         prompt_tokens: int | None = None,
         completion_tokens: int | None = None,
         error: str | None = None,
+        meta_json: str | None = None,
     ) -> None:
         """Replace a message's text and state; the other fields change only when given."""
         if state not in MESSAGE_STATES:
@@ -206,7 +252,7 @@ class ConversationStore:
                 " request_id = coalesce(?, request_id),"
                 " prompt_tokens = coalesce(?, prompt_tokens),"
                 " completion_tokens = coalesce(?, completion_tokens),"
-                " error = coalesce(?, error) WHERE id = ?",
+                " error = coalesce(?, error), meta_json = coalesce(?, meta_json) WHERE id = ?",
                 (
                     text,
                     state,
@@ -215,6 +261,7 @@ class ConversationStore:
                     prompt_tokens,
                     completion_tokens,
                     error,
+                    meta_json,
                     message_id,
                 ),
             )
@@ -246,7 +293,7 @@ class ConversationStore:
     async def get_messages(self, conversation_id: str) -> list[StoredMessage]:
         def query(conn: sqlite3.Connection) -> list[StoredMessage]:
             rows = conn.execute(
-                f"SELECT {_MSG_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
+                f"SELECT {_MSG_COLUMNS} FROM messages WHERE conversation_id = ? {_MSG_ORDER}",
                 (conversation_id,),
             ).fetchall()
             return [_message(r) for r in rows]
@@ -271,3 +318,164 @@ class ConversationStore:
             return [SearchHit(str(a), str(b), int(c), str(d)) for a, b, c, d in rows]
 
         return await self.db.read(query)
+
+    # ---- Chat pane additions --------------------------------------------------------------------
+
+    async def set_pinned(self, conversation_id: str, pinned: bool) -> None:
+        await self.db.write(
+            lambda c: c.execute(
+                "UPDATE conversations SET pinned = ? WHERE id = ?", (int(pinned), conversation_id)
+            )
+        )
+
+    async def update_conversation(
+        self,
+        conversation_id: str,
+        *,
+        profile_id: str | None = None,
+        model: str | None = None,
+        api_style: str | None = None,
+        system_prompt: str | None = None,
+        params_json: str | None = None,
+    ) -> None:
+        """Change the remembered settings; only the fields given change."""
+        await self.db.write(
+            lambda c: c.execute(
+                "UPDATE conversations SET profile_id = coalesce(?, profile_id),"
+                " model = coalesce(?, model), api_style = coalesce(?, api_style),"
+                " system_prompt = coalesce(?, system_prompt),"
+                " params_json = coalesce(?, params_json) WHERE id = ?",
+                (profile_id, model, api_style, system_prompt, params_json, conversation_id),
+            )
+        )
+
+    async def get_message(self, message_id: int) -> StoredMessage | None:
+        def query(conn: sqlite3.Connection) -> StoredMessage | None:
+            row = conn.execute(
+                f"SELECT {_MSG_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+            ).fetchone()
+            return None if row is None else _message(row)
+
+        return await self.db.read(query)
+
+    async def delete_message(self, message_id: int) -> None:
+        await self.db.write(lambda c: c.execute("DELETE FROM messages WHERE id = ?", (message_id,)))
+
+    async def show_alternative(self, message_id: int) -> None:
+        """Make `message_id` the shown answer of its alternatives group."""
+
+        def update(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT alt_group FROM messages WHERE id = ?", (message_id,))
+            found = row.fetchone()
+            if found is None or not found[0]:
+                return
+            group = int(found[0])
+            conn.execute(
+                "UPDATE messages SET hidden = (id != ?) WHERE id = ? OR alt_group = ?",
+                (message_id, group, group),
+            )
+
+        await self.db.write(update)
+
+    async def mark_unfinished(self, error: str) -> int:
+        """After a restart: answers still `partial` were cut off by an exit. Returns how many."""
+
+        def update(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "UPDATE messages SET state = 'interrupted', error = ? WHERE state = 'partial'",
+                (error,),
+            )
+            return cur.rowcount
+
+        return await self.db.write(update)
+
+    async def search_titles(self, text: str, limit: int = 50) -> list[Conversation]:
+        """Conversations whose title contains every word of `text` (case-insensitive)."""
+        words = [w.lower() for w in text.split()]
+        if not words:
+            return []
+        clause = " AND ".join("instr(lower(title), ?) > 0" for _ in words)
+
+        def query(conn: sqlite3.Connection) -> list[Conversation]:
+            rows = conn.execute(
+                f"SELECT {_CONV_COLUMNS} FROM conversations WHERE {clause}"
+                " ORDER BY pinned DESC, updated_at DESC LIMIT ?",
+                (*words, limit),
+            ).fetchall()
+            return [_conversation(r) for r in rows]
+
+        return await self.db.read(query)
+
+    async def import_conversation(
+        self, conversation: Conversation, messages: list[StoredMessage]
+    ) -> Conversation:
+        """Store a whole conversation in one transaction, under a fresh id.
+
+        Message ids are assigned anew; `alt_group` references between the given messages (by
+        their old ids) are mapped onto the new ids.
+        """
+        conv = Conversation(
+            id=uuid.uuid4().hex,
+            title=conversation.title,
+            profile_id=conversation.profile_id,
+            model=conversation.model,
+            created_at=conversation.created_at,
+            updated_at=conversation.updated_at,
+            pinned=conversation.pinned,
+            system_prompt=conversation.system_prompt,
+            api_style=conversation.api_style,
+            params_json=conversation.params_json,
+        )
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"INSERT INTO conversations ({_CONV_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conv.id,
+                    conv.title,
+                    conv.profile_id,
+                    conv.model,
+                    conv.created_at,
+                    conv.updated_at,
+                    int(conv.pinned),
+                    conv.system_prompt,
+                    conv.api_style,
+                    conv.params_json,
+                ),
+            )
+            new_ids: dict[int, int] = {}
+            # Group heads first, so every alt_group points at an id that already exists.
+            for m in sorted(messages, key=lambda m: (m.order_key, m.id)):
+                group = new_ids.get(m.alt_group, 0) if m.alt_group else 0
+                cur = conn.execute(
+                    "INSERT INTO messages (conversation_id, role, text, state, model, created_at,"
+                    " updated_at, request_id, prompt_tokens, completion_tokens, error, meta_json,"
+                    " alt_group, hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        conv.id,
+                        m.role,
+                        m.text,
+                        m.state,
+                        m.model,
+                        m.created_at,
+                        m.updated_at,
+                        m.request_id,
+                        m.prompt_tokens,
+                        m.completion_tokens,
+                        m.error,
+                        m.meta_json,
+                        group,
+                        int(m.hidden),
+                    ),
+                )
+                assert cur.lastrowid is not None
+                new_ids[m.id] = cur.lastrowid
+                if m.alt_group == m.id:  # the head of its own group
+                    conn.execute(
+                        "UPDATE messages SET alt_group = ? WHERE id = ?",
+                        (cur.lastrowid, cur.lastrowid),
+                    )
+
+        await self.db.write(insert)
+        return conv

@@ -101,5 +101,17 @@ END;
 INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Version 3: what the chat pane remembers. Per conversation its API style and parameters (JSON);
+# per message a metadata JSON (stats, reasoning) and regenerate alternatives: every answer of one
+# group carries the first answer's id in alt_group, and all but the chosen one are hidden.
+_V3 = """
+ALTER TABLE conversations ADD COLUMN api_style TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN params_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE messages ADD COLUMN meta_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE messages ADD COLUMN alt_group INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX conversations_pinned ON conversations (pinned DESC, updated_at DESC);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 LATEST = len(MIGRATIONS)

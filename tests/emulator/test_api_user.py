@@ -41,8 +41,9 @@ def test_login_by_email_and_failures(newapi):
 
 
 def test_bluesminds_login_token_works_as_bare_authorization(bm):
-    token = httpx.post(bm.base_url + "/api/user/login",
-                       json={"username": "demo", "password": "demo-password"}).json()["data"]["token"]
+    login_body = httpx.post(bm.base_url + "/api/user/login",
+                            json={"username": "demo", "password": "demo-password"}).json()
+    token = login_body["data"]["token"]
     r = httpx.get(bm.base_url + "/api/token/", headers={"Authorization": token})
     assert r.json()["success"] and r.json()["data"]["items"]
     httpx.get(bm.base_url + "/api/user/logout", headers={"Authorization": token})
@@ -67,7 +68,8 @@ def test_two_factor_login(newapi):
     ({}, 401, "Unauthorized, not logged in and no access token provided"),
     ({"Authorization": "nonsense"}, 200, "Unauthorized, invalid access token"),
     ({"cookie": True}, 401, "Unauthorized, New-Api-User header not provided"),
-    ({"cookie": True, "New-Api-User": "abc"}, 401, "Unauthorized, New-Api-User header format error"),
+    ({"cookie": True, "New-Api-User": "abc"}, 401,
+     "Unauthorized, New-Api-User header format error"),
     ({"cookie": True, "New-Api-User": "1"}, 401,
      "Unauthorized, New-Api-User does not match logged in user"),
 ])

@@ -90,7 +90,8 @@ def test_stall_pauses_mid_stream_then_completes(bm):
 
 def test_slow_headers_delays_the_response(bm):
     started = time.monotonic()
-    r = httpx.get(bm.base_url + "/api/status", headers={"X-Emulator-Fault": "slow_headers;seconds=0.3"})
+    r = httpx.get(bm.base_url + "/api/status",
+                  headers={"X-Emulator-Fault": "slow_headers;seconds=0.3"})
     assert r.status_code == 200 and time.monotonic() - started >= 0.3
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(bm.base_url + "/api/status", timeout=0.2,

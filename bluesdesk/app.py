@@ -1,0 +1,226 @@
+"""Composition root: builds every service once, explicitly, and hands them to the main window.
+
+Order: Paths → logging → SettingsStore → KeyStore → Database → GatewayPool → ProfileService →
+(demo emulator) → MainWindow. Shutdown runs in reverse: tasks, gateway clients, database, emulator.
+No singletons: everything the UI uses arrives through `AppContext`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from bluesdesk import __version__
+from bluesdesk.core.models import GatewayKind, GatewayProfile
+from bluesdesk.errors import BluesdeskError
+from bluesdesk.gateway.http import GatewayClient, GatewayPool
+from bluesdesk.logsetup import setup_logging
+from bluesdesk.paths import Paths
+from bluesdesk.secrets.keystore import KeyStore
+from bluesdesk.services.account import AccountService
+from bluesdesk.services.catalog import CatalogService
+from bluesdesk.services.chat import ChatService, ClientProvider, catalog_prices
+from bluesdesk.services.images import ImageService
+from bluesdesk.services.profiles import ProfileService, new_profile_id
+from bluesdesk.services.speech import SpeechService
+from bluesdesk.settings import SettingsStore
+from bluesdesk.store.conversations import ConversationStore
+from bluesdesk.store.db import Database
+from bluesdesk.store.model_cache import ModelCache
+from bluesdesk.ui import icons
+from bluesdesk.ui.context import AppContext
+from bluesdesk.ui.crash import CrashReporter
+from bluesdesk.ui.main_window import MainWindow
+from bluesdesk.ui.screenshot import capture_panes
+from bluesdesk.ui.tasks import TaskRunner
+from bluesdesk.ui.theme import ThemeManager
+
+log = logging.getLogger(__name__)
+
+DEMO_PROFILE_NAME = "Demo gateway"
+SHUTDOWN_TIMEOUT_S = 3.0
+
+
+class DemoGateway:
+    """Runs the built-in emulator in this process and keeps a "Demo gateway" profile on it."""
+
+    def __init__(self, profiles: ProfileService, keys: KeyStore) -> None:
+        self.profiles = profiles
+        self.keys = keys
+        self.server: Any = None
+        self.memory_notice = ""
+
+    async def start(self) -> GatewayProfile:
+        from bluesdesk.emulator import EmulatorConfig, EmulatorServer
+        from bluesdesk.emulator.accounts import DEMO
+
+        if self.server is None:
+            server = EmulatorServer(EmulatorConfig(tokens_per_second=40))
+            await asyncio.to_thread(server.start)  # binds and waits until it serves
+            self.server = server
+        if not await self.keys.check():
+            self.keys.use_memory_only()
+            self.memory_notice = QApplication.translate(
+                "DemoGateway", "No system keyring: API keys are kept in memory for this run only"
+            )
+        existing = next((p for p in self.profiles.profiles() if p.demo), None)
+        profile = GatewayProfile(
+            id=existing.id if existing is not None else new_profile_id(),
+            name=existing.name if existing is not None else DEMO_PROFILE_NAME,
+            base_url=self.server.relay_url,
+            management_url=self.server.base_url,
+            kind=GatewayKind.BLUESMINDS,
+            demo=True,
+            rpm_limit=existing.rpm_limit if existing is not None else 0,
+        )
+        await self.profiles.save(profile, api_key=DEMO.api_key)
+        await self.profiles.set_active(profile.id)
+        log.info("demo gateway running at %s", self.server.base_url)
+        return profile
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def _client_source(profiles: ProfileService) -> ClientProvider:
+    """Chat asks for a client by profile id ("" or a deleted profile: the active one)."""
+
+    async def client_for(profile_id: str) -> GatewayClient:
+        return await profiles.client(profiles.profile(profile_id) if profile_id else None)
+
+    return client_for
+
+
+async def _amain(
+    app: QApplication, paths: Paths, args: argparse.Namespace, closed: asyncio.Future[None]
+) -> int:
+    """Build everything, run until `closed` is set (the window closed), then shut down in order."""
+    settings_store = SettingsStore(paths.settings_file)
+    settings = settings_store.load()
+    keys = KeyStore()
+    db = await Database.open(paths.db_file)
+    pool = GatewayPool()
+    profiles = ProfileService(settings_store, keys, pool)
+    crash = CrashReporter()
+    runner = TaskRunner(app, crash_handler=crash)
+    account = AccountService(profiles, keys)
+    # The catalog reads /api/user/models and the user's groups with the console login.
+    catalog = CatalogService(profiles, ModelCache(db), sessions=account.session)
+    chat = ChatService(
+        ConversationStore(db), _client_source(profiles), price_for=catalog_prices(catalog)
+    )
+    await chat.recover()  # answers an earlier exit cut off now say "interrupted"
+    ctx = AppContext(
+        settings=settings_store,
+        keys=keys,
+        profiles=profiles,
+        runner=runner,
+        db=db,
+        pool=pool,
+        chat=chat,
+        catalog=catalog,
+        images=ImageService(db, paths.media_dir),
+        speech=SpeechService(db, paths.media_dir),
+        account=account,
+    )
+    demo = DemoGateway(profiles, keys)
+
+    async def start_demo() -> None:
+        await demo.start()
+        if demo.memory_notice:
+            ctx.notify(demo.memory_notice)
+
+    ctx.start_demo = start_demo
+    window: MainWindow | None = None
+    try:
+        if args.demo:
+            await demo.start()
+            if demo.memory_notice:
+                ctx.notices.append(demo.memory_notice)
+        theme = ThemeManager(app, settings.ui.theme)
+        theme.apply()
+        window = MainWindow(ctx, theme)
+        crash.parent = window
+        if settings_store.last_error is not None:
+            window.status.showMessage(settings_store.last_error.describe(), 15000)
+
+        window.closed.connect(lambda: _release(closed))
+        window.hold_close()  # closed for real once the services are down (see `finally`)
+        window.show()
+        if args.screenshot is not None:
+            problems = await capture_panes(window, Path(args.screenshot))
+            window.close()
+            for problem in problems:
+                sys.stderr.write(f"bluesdesk --screenshot: {problem}\n")
+            return 1 if problems else 0
+        await closed
+        return 0
+    finally:
+        await runner.shutdown(SHUTDOWN_TIMEOUT_S)
+        await pool.aclose()
+        await db.close()
+        await asyncio.to_thread(demo.stop)
+        if window is not None:
+            window.release_close()
+            window.close()
+
+
+def _release(closed: asyncio.Future[None]) -> None:
+    if not closed.done():
+        closed.set_result(None)
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = Paths.resolve(args.profile_dir)
+    paths.ensure()
+    if args.screenshot is not None:
+        Path(args.screenshot).mkdir(parents=True, exist_ok=True)
+    setup_logging(paths.log_dir, debug=args.debug)
+    log.info("bluesdesk %s starting, data in %s", __version__, paths.root)
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("bluesdesk")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("bluesdesk")
+    app.setWindowIcon(icons.app_icon())
+    # The window's `closed` signal ends the main coroutine, which then shuts services down in
+    # order; letting Qt quit by itself would stop the loop under our feet.
+    app.setQuitOnLastWindowClosed(False)
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    # qasync installs no asyncgen hooks; without them httpx's generators are finalised by the GC.
+    sys.set_asyncgen_hooks(
+        firstiter=loop._asyncgen_firstiter_hook, finalizer=loop._asyncgen_finalizer_hook
+    )
+    try:
+        closed: asyncio.Future[None] = loop.create_future()
+        main = loop.create_task(_amain(app, paths, args, closed), name="bluesdesk:main")
+        try:
+            code = loop.run_until_complete(main)
+        except RuntimeError:
+            if main.done():
+                raise
+            # Qt quit by itself (e.g. the session ended) before the window closed: run the
+            # loop once more so that `main` shuts the services down in order.
+            log.info("Qt quit before the window closed; shutting down")
+            _release(closed)
+            code = loop.run_until_complete(main)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    except BluesdeskError as exc:
+        log.error("startup failed: %s", exc.user_message)
+        sys.stderr.write(f"bluesdesk: {exc.describe()}\n")
+        code = 1
+    finally:
+        loop.close()
+    return code

@@ -1,0 +1,196 @@
+"""Markdown → HTML for a QTextBrowser: model output is untrusted, and Qt's HTML subset is small.
+
+* Raw HTML in the text is escaped (markdown-it with ``html=False``), never interpreted.
+* Images are never fetched: each one becomes a link text naming it ("🖼 alt").
+* Links stay links; the view opens them only when clicked (the browser is set not to follow them).
+  markdown-it's link validation already drops ``javascript:``/``vbscript:``/``file:`` targets.
+* Fenced code is highlighted by pygments with inline styles (Qt ignores CSS classes) under a small
+  header with the language and a ``bluesdesk-copy:N`` link; `Rendered.code_blocks[N]` is the text.
+* Task-list checkboxes become ☑/☐ (QTextBrowser draws no ``<input>``), math is shown as
+  code-styled text, tables get borders Qt can draw (see STACK-NOTES §6).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight  # type: ignore[import-untyped]
+from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
+from pygments.lexers.special import TextLexer  # type: ignore[import-untyped]
+from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+
+COPY_SCHEME = "bluesdesk-copy"
+
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    text: str
+    muted: str
+    code_bg: str
+    border: str
+    quote: str
+    link: str
+    pygments_style: str
+
+
+LIGHT = Palette("#1f2328", "#656d76", "#f4f5f7", "#d0d7de", "#57606a", "#0969da", "default")
+DARK = Palette("#e6edf3", "#9198a1", "#262a31", "#3d444d", "#9198a1", "#4493f8", "monokai")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    html: str
+    code_blocks: tuple[str, ...] = ()
+
+
+_CHECKBOX = re.compile(r'<input class="task-list-item-checkbox"[^>]*>\s*')
+
+
+def _checkbox(match: re.Match[str]) -> str:
+    return "&#9745; " if 'checked="checked"' in match.group(0) else "&#9744; "
+
+
+class _Renderer:
+    """One configured MarkdownIt per palette; rules close over the palette's colours."""
+
+    def __init__(self, palette: Palette) -> None:
+        self.palette = palette
+        self.formatter = HtmlFormatter(noclasses=True, nowrap=True, style=palette.pygments_style)
+        md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+        md.enable(["table", "strikethrough"])
+        md.use(tasklists_plugin)
+        md.use(dollarmath_plugin, allow_space=False, double_inline=True)
+        # Set directly: add_render_rule would try to re-bind our bound methods to the renderer.
+        assert isinstance(md.renderer, RendererHTML)
+        self.html_renderer: RendererHTML = md.renderer
+        rules: dict[str, Any] = md.renderer.rules
+        rules["fence"] = self._fence
+        rules["code_block"] = self._fence
+        rules["image"] = self._image
+        rules["table_open"] = self._table_open
+        rules["th_open"] = self._cell_open
+        rules["td_open"] = self._cell_open
+        rules["math_inline"] = self._math_inline
+        rules["math_inline_double"] = self._math_inline
+        rules["math_block"] = self._math_block
+        rules["math_block_label"] = self._math_block
+        rules["code_inline"] = self._code_inline
+        rules["blockquote_open"] = self._quote_open
+        rules["blockquote_close"] = self._quote_close
+        self.md = md
+
+    # ---- rules: (tokens, idx, options, env) -> html ---------------------------------------------
+
+    def _fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        code = token.content
+        language = token.info.strip().split(" ")[0] if token.info else ""
+        try:
+            lexer = get_lexer_by_name(language) if language else TextLexer()
+        except ClassNotFound:
+            lexer = TextLexer()
+        body = highlight(code, lexer, self.formatter).rstrip("\n")
+        blocks: list[str] = env.setdefault("code_blocks", [])
+        index = len(blocks)
+        blocks.append(code)
+        p = self.palette
+        label = html.escape(language) if language else "code"
+        # A one-row header table keeps the label left and Copy right; Qt has no flexbox.
+        return (
+            f'<table width="100%" cellspacing="0" cellpadding="3" '
+            f'style="background-color:{p.border};margin-top:6px">'
+            f'<tr><td><span style="color:{p.muted};font-size:small">{label}</span></td>'
+            f'<td align="right"><a href="{COPY_SCHEME}:{index}" '
+            f'style="font-size:small;color:{p.link}">Copy</a></td></tr></table>'
+            f'<pre style="background-color:{p.code_bg};margin-top:0">{body}</pre>\n'
+        )
+
+    def _image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        src = str(token.attrGet("src") or "")
+        alt = self.html_renderer.renderInlineAsText(token.children or [], options, env) or "image"
+        label = f"&#128444; {html.escape(alt)}"
+        if src.startswith(("http://", "https://")):
+            return f'<a href="{html.escape(src)}">{label}</a>'
+        return label  # data: or relative sources: name it, load nothing
+
+    def _table_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return (
+            f'<table border="1" cellspacing="0" cellpadding="4" '
+            f'style="border-collapse:collapse;border-color:{self.palette.border}">\n'
+        )
+
+    def _cell_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        token = tokens[idx]
+        style = str(token.attrGet("style") or "")
+        attr = f' style="{html.escape(style)}"' if style else ""
+        return f"<{token.tag}{attr}>"
+
+    def _code_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        content = html.escape(tokens[idx].content)
+        return f'<code style="background-color:{self.palette.code_bg}">{content}</code>'
+
+    def _math_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        content = html.escape(tokens[idx].content)
+        style = f"background-color:{self.palette.code_bg};font-style:italic"
+        return f'<code style="{style}">{content}</code>'
+
+    def _math_block(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        content = html.escape(tokens[idx].content.strip("\n"))
+        return (
+            f'<pre style="background-color:{self.palette.code_bg};font-style:italic">'
+            f"{content}</pre>\n"
+        )
+
+    def _quote_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return f'<blockquote style="color:{self.palette.quote}">\n'
+
+    def _quote_close(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        return "</blockquote>\n"
+
+    def render(self, text: str) -> Rendered:
+        env: dict[str, Any] = {}
+        body = self.md.render(text, env)
+        body = _CHECKBOX.sub(_checkbox, body)
+        return Rendered(body, tuple(env.get("code_blocks", ())))
+
+
+@lru_cache(maxsize=2)
+def _renderer(dark: bool) -> _Renderer:
+    return _Renderer(DARK if dark else LIGHT)
+
+
+def render_markdown(text: str, *, dark: bool = False) -> Rendered:
+    """The HTML body for one message (no <html> wrapper) and the text of its code blocks."""
+    return _renderer(dark).render(text)
+
+
+def render_plain(text: str) -> str:
+    """Text shown as typed (user messages): escaped, line breaks kept."""
+    return html.escape(text).replace("\n", "<br>")

@@ -1,0 +1,193 @@
+"""The API tokens table model and the create-key dialog (every field new-api accepts)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QObject, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QWidget,
+)
+
+from bluesdesk.core.pricing import QuotaSettings
+from bluesdesk.gateway.console import TOKEN_NAME_MAX, ApiToken, TokenSpec
+from bluesdesk.services.account import quota_from_display, quota_text
+
+STATUS_TEXT = {1: "Enabled", 2: "Disabled", 3: "Expired", 4: "Exhausted"}
+COLUMNS = ("Name", "Status", "Remaining", "Used", "Expires", "Last used", "Group", "Models", "Key")
+
+
+def _when(ts: int) -> str:
+    if ts <= 0:
+        return "—"
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+class TokensModel(QAbstractTableModel):
+    """One page of the user's API tokens."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tokens: list[ApiToken] = []
+        self.settings: QuotaSettings | None = None
+
+    def set_tokens(self, tokens: list[ApiToken], settings: QuotaSettings | None) -> None:
+        self.beginResetModel()
+        self.tokens = list(tokens)
+        self.settings = settings
+        self.endResetModel()
+
+    def rowCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.tokens)
+
+    def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        token = self.tokens[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return token
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        column = index.column()
+        if column == 0:
+            return token.name
+        if column == 1:
+            return STATUS_TEXT.get(token.status, str(token.status))
+        if column == 2:
+            return (
+                "Unlimited"
+                if token.unlimited_quota
+                else quota_text(token.remain_quota, self.settings)
+            )
+        if column == 3:
+            return quota_text(token.used_quota, self.settings)
+        if column == 4:
+            return "Never" if token.expired_time == -1 else _when(token.expired_time)
+        if column == 5:
+            return _when(token.accessed_time)
+        if column == 6:
+            return token.group or "(user's group)"
+        if column == 7:
+            return ", ".join(token.model_limits) if token.model_limits_enabled else "All"
+        return ("sk-" + token.key) if token.key and not token.key.startswith("sk-") else token.key
+
+    def token_at(self, row: int) -> ApiToken | None:
+        return self.tokens[row] if 0 <= row < len(self.tokens) else None
+
+
+class TokenDialog(QDialog):
+    """Create an API key. Defaults follow the web console: unlimited, never expires."""
+
+    def __init__(
+        self,
+        settings: QuotaSettings | None,
+        groups: list[str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("New API key"))
+        self.settings = settings
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(TOKEN_NAME_MAX)
+        self.name_edit.setPlaceholderText(self.tr("e.g. laptop"))
+        self.unlimited_check = QCheckBox(self.tr("Unlimited quota"))
+        self.unlimited_check.setChecked(True)
+        self.quota_spin = QDoubleSpinBox()
+        self.quota_spin.setRange(0.0, 1_000_000_000.0)
+        self.quota_spin.setDecimals(2)
+        self.quota_spin.setPrefix(settings.symbol if settings is not None else "")
+        self.quota_spin.setValue(10.0)
+        self.quota_spin.setEnabled(False)
+        self.unlimited_check.toggled.connect(lambda on: self.quota_spin.setEnabled(not on))
+        self.never_check = QCheckBox(self.tr("Never expires"))
+        self.never_check.setChecked(True)
+        self.expiry_edit = QDateTimeEdit(QDateTime.currentDateTime().addDays(30))
+        self.expiry_edit.setCalendarPopup(True)
+        self.expiry_edit.setEnabled(False)
+        self.never_check.toggled.connect(lambda on: self.expiry_edit.setEnabled(not on))
+        self.models_edit = QLineEdit()
+        self.models_edit.setPlaceholderText(self.tr("All models (or: gpt-4o-mini, gpt-4o)"))
+        self.ips_edit = QPlainTextEdit()
+        self.ips_edit.setPlaceholderText(self.tr("Any address (or one IP / CIDR per line)"))
+        self.ips_edit.setFixedHeight(60)
+        self.group_combo = QComboBox()
+        self.group_combo.setEditable(True)
+        self.group_combo.addItem("")
+        self.group_combo.addItems(groups)
+        self.group_combo.setToolTip(self.tr("Empty: your account's group"))
+        self.retry_check = QCheckBox(self.tr("Retry in other groups when this one fails"))
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("errorText")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(self.tr("Create"))
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow(self.tr("Name"), self.name_edit)
+        form.addRow(self.unlimited_check)
+        form.addRow(self.tr("Quota"), self.quota_spin)
+        form.addRow(self.never_check)
+        form.addRow(self.tr("Expires"), self.expiry_edit)
+        form.addRow(self.tr("Models"), self.models_edit)
+        form.addRow(self.tr("Allowed IPs"), self.ips_edit)
+        form.addRow(self.tr("Group"), self.group_combo)
+        form.addRow(self.retry_check)
+        form.addRow(self.problem_label)
+        form.addRow(buttons)
+
+    def spec(self) -> TokenSpec:
+        models = tuple(m.strip() for m in self.models_edit.text().split(",") if m.strip())
+        ips = tuple(
+            line.strip() for line in self.ips_edit.toPlainText().splitlines() if line.strip()
+        )
+        unlimited = self.unlimited_check.isChecked()
+        quota = 0 if unlimited else quota_from_display(self.quota_spin.value(), self.settings)
+        expires = -1
+        if not self.never_check.isChecked():
+            expires = int(self.expiry_edit.dateTime().toSecsSinceEpoch())
+        return TokenSpec(
+            name=self.name_edit.text().strip(),
+            unlimited_quota=unlimited,
+            remain_quota=quota,
+            expired_time=expires,
+            model_limits=models,
+            allow_ips=ips,
+            group=self.group_combo.currentText().strip(),
+            cross_group_retry=self.retry_check.isChecked(),
+        )
+
+    def _accept(self) -> None:
+        spec = self.spec()
+        problems = spec.problems()
+        if spec.expired_time != -1 and spec.expired_time <= time.time():
+            problems.append(self.tr("The expiry is in the past."))
+        if problems:
+            self.problem_label.setText(" ".join(problems))
+            self.problem_label.show()
+            return
+        self.accept()

@@ -1,0 +1,126 @@
+"""Drives one streamed answer on screen without ever stalling the event loop.
+
+The service reports every delta; painting each one would re-lay out text per token (STACK-NOTES:
+quadratic, froze Qt for 2 s). Deltas are buffered here instead: a `FLUSH_MS` timer appends the
+buffered text to the live message as plain text, and a slower timer re-renders that message's
+markdown, backing off when rendering gets expensive (long answers). The last render happens once
+when the answer ends, together with its stats line.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from shiboken6 import isValid
+
+from bluesdesk.services.chat import (
+    ChatService,
+    ReplyDelta,
+    ReplyFinished,
+    ReplyStarted,
+    ReplyUpdate,
+)
+from bluesdesk.store.conversations import StoredMessage
+from bluesdesk.ui.chat.transcript import TranscriptView
+from bluesdesk.ui.tasks import TaskRunner
+
+FLUSH_MS = 40
+RENDER_MS = 250
+REPLY_KEY = "chat:reply"
+
+
+class ChatController(QObject):
+    """Signals:
+    busy_changed(bool): an answer started (True) or ended (False).
+    finished(object): the final assistant `StoredMessage` (complete, stopped, interrupted…).
+    """
+
+    busy_changed = Signal(bool)
+    finished = Signal(object)
+
+    def __init__(self, service: ChatService, view: TranscriptView, runner: TaskRunner) -> None:
+        super().__init__(view)
+        self.service = service
+        self.view = view
+        self.runner = runner
+        self._pending: list[str] = []
+        self._full: list[str] = []
+        self._dirty = False
+        self.renders = 0  # markdown renders of the live message (tests check the throttle)
+        self.flush_timer = QTimer(self)
+        self.flush_timer.setInterval(FLUSH_MS)
+        self.flush_timer.timeout.connect(self._flush)
+        self.render_timer = QTimer(self)
+        self.render_timer.setInterval(RENDER_MS)
+        self.render_timer.timeout.connect(self._render)
+        self.busy = False
+
+    # ---- commands
+
+    def send(self, conversation_id: str, text: str) -> None:
+        self.runner.run(
+            self.service.send(conversation_id, text, on_update=self.on_update), key=REPLY_KEY
+        )
+
+    def regenerate(self, message_id: int) -> None:
+        self.runner.run(
+            self.service.regenerate(message_id, on_update=self.on_update), key=REPLY_KEY
+        )
+
+    def stop(self) -> None:
+        """Cancel the task: the service closes the HTTP stream and saves the text as stopped."""
+        self.runner.cancel(REPLY_KEY)
+
+    # ---- updates from the service (same thread: the qasync loop)
+
+    def on_update(self, update: ReplyUpdate) -> None:
+        if not isValid(self) or not isValid(self.view):
+            return  # the pane was closed while its answer streamed; the store has it all
+        if isinstance(update, ReplyStarted):
+            self._pending.clear()
+            self._full.clear()
+            self._dirty = False
+            self.view.begin_live(update.assistant, update.user)
+            self.flush_timer.start()
+            self.render_timer.setInterval(RENDER_MS)
+            self.render_timer.start()
+            self._set_busy(True)
+        elif isinstance(update, ReplyDelta):
+            if update.text:
+                self._pending.append(update.text)
+                self._full.append(update.text)
+                self._dirty = True
+        elif isinstance(update, ReplyFinished):
+            self.flush_timer.stop()
+            self.render_timer.stop()
+            self._pending.clear()
+            self.view.finish_live(update.message)
+            self._set_busy(False)
+            self.finished.emit(update.message)
+
+    def _flush(self) -> None:
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self.view.append_live(text)
+
+    def _render(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        self._pending.clear()  # the render shows everything received so far
+        started = time.perf_counter()
+        self.view.render_live("".join(self._full))
+        self.renders += 1
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        # Spend at most ~1/8 of the time re-rendering, however long the answer grows.
+        self.render_timer.setInterval(max(RENDER_MS, int(elapsed_ms * 8)))
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self.busy:
+            self.busy = busy
+            self.busy_changed.emit(busy)
+
+    def live_message(self) -> StoredMessage | None:
+        return self.view.message(self.view.live_id) if self.view.live_id else None

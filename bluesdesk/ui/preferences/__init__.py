@@ -1,0 +1,1 @@
+"""The Settings pane: gateway profiles (and, later, other preferences)."""
