@@ -1,11 +1,14 @@
 # The two commands of the README's quick start. Each installs what it needs first.
-.PHONY: demo test emulator bench screenshots clean
+.PHONY: demo test dist emulator bench clean
 
 demo:  ## run the app in demo mode against the built-in gateway emulator
 	bash scripts/demo.sh
 
 test:  ## lint, type checks, import contracts and the whole test suite
 	bash scripts/check.sh
+
+dist:  ## build the Linux bundle, .tar.gz and .deb into dist/ (see packaging/README.md)
+	bash scripts/bootstrap.sh && bash packaging/build.sh
 
 emulator:  ## serve the gateway emulator on port 8080 until Ctrl-C
 	bash scripts/bootstrap.sh && .venv/bin/python -m bluesdesk.emulator --port 8080

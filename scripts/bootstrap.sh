@@ -18,6 +18,8 @@ APT_PACKAGES=(
   gnome-keyring dbus dbus-x11
   # Python venv support.
   python3-venv
+  # Packaging (make dist, and its smoke tests): PyInstaller needs objdump; the .desktop check.
+  binutils desktop-file-utils
 )
 
 missing=()
