@@ -9,6 +9,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,13 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         firstiter=loop._asyncgen_firstiter_hook,  # qasync installs none itself
         finalizer=loop._asyncgen_finalizer_hook,
     )
+    # qasync's default executor makes QThreads; one still alive when the interpreter exits
+    # aborts the process ("QThread: Destroyed while thread is still running"). Plain threads,
+    # shut down at the end of the session, do not.
+    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="qloop-executor")
+    loop.set_default_executor(executor)
     yield loop
+    executor.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.fixture

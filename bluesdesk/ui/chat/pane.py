@@ -11,6 +11,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -164,8 +165,14 @@ class ChatPane(Pane):
         try:
             await coro
         except (BluesdeskError, ValueError) as exc:
+            if not shiboken6.isValid(self.error_label):  # the window closed meanwhile
+                return
             text = exc.describe() if isinstance(exc, BluesdeskError) else str(exc)
             self.show_error(text)
+        except RuntimeError:
+            # A task that outlived its window finds its widgets deleted; nothing is left to update.
+            if shiboken6.isValid(self) and shiboken6.isValid(self.error_label):
+                raise
 
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
@@ -203,6 +210,8 @@ class ChatPane(Pane):
         except BluesdeskError:
             self._models_for = ""  # try again next time the pane shows
             raise
+        if not shiboken6.isValid(self.model_box):  # the window closed while we waited
+            return
         keep = self.model_box.currentText()
         self.model_box.blockSignals(True)
         self.model_box.clear()

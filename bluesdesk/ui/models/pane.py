@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -311,9 +312,15 @@ class ModelsPane(Pane):
                     )
             try:
                 await self.catalog.refresh(profile)
+                if not shiboken6.isValid(self.subtitle):  # the window closed meanwhile
+                    return
             except ConnectionFailed as exc:
+                if not shiboken6.isValid(self.subtitle):
+                    return
                 self._show_failure(profile, exc, offline=True)
             except BluesdeskError as exc:
+                if not shiboken6.isValid(self.subtitle):
+                    return
                 self._show_failure(profile, exc, offline=False)
             else:
                 self.state = "ok"
@@ -322,8 +329,9 @@ class ModelsPane(Pane):
                 if snapshot is not None:
                     await self._show_snapshot(profile, snapshot)
         finally:
-            self.progress.hide()
-            self.refresh_button.setEnabled(True)
+            if shiboken6.isValid(self.progress):
+                self.progress.hide()
+                self.refresh_button.setEnabled(True)
         self.mark_ready()
 
     def _show_failure(self, profile: GatewayProfile, exc: BluesdeskError, *, offline: bool) -> None:
@@ -430,6 +438,8 @@ class ModelsPane(Pane):
             await self._show_snapshot(profile, snapshot)
             return
         starred = await self.catalog.favourites(profile)
+        if not shiboken6.isValid(self.view):
+            return
         if self.table_model.set_favourites(starred) and self.filters.favourites_only.isChecked():
             self.proxy.refilter()
             self._update_counts()
