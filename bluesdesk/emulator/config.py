@@ -33,6 +33,9 @@ class EmulatorConfig:
     api_rate_limit: bool = (
         True  # the /api IP limits of the reference (360/180 s, critical 20/20 min)
     )
+    blob_max_bytes: int = 200 * 1024 * 1024  # served files (image urls) kept, LRU beyond this
+    blob_max_age_s: float = 3600.0  # served files older than this answer 404
+    idempotency_wait_s: float = 60.0  # how long a duplicate waits for the first; then 409
 
     @property
     def effective_rpm(self) -> int:

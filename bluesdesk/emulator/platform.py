@@ -8,6 +8,7 @@ Streams are billed when their last event has gone out; faults act between their 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -113,12 +114,30 @@ def stream_error_event(style: Style, request_id: str) -> str:
 MALFORMED_EVENT = 'data: {"id":"broken","choices":[{"delta":{"content":"unterminated\n\n'
 
 
+async def form_fields(request: Request) -> dict[str, Any]:
+    """A form body's text fields as a dict (files are skipped: a dry run prices the fields).
+
+    Numeric fields arrive as text; `n` is turned into an int so the estimate counts images.
+    """
+    fields: dict[str, Any] = {}
+    async with request.form(max_files=8, max_fields=64) as form:
+        for name, value in form.multi_items():
+            if isinstance(value, str) and name not in fields:
+                fields[name] = value
+    n = fields.get("n")
+    if isinstance(n, str):
+        fields["n"] = int(n) if n.isdigit() else 1
+    return fields
+
+
 class RelayPlatform:
     """Builds Starlette endpoints for relay routes, sharing one `EmulatorState`."""
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
         self.config = state.config
+        # Idempotency keys held by a stream still sending; released when it ends.
+        self._streaming: set[str] = set()
 
     # -- auth -------------------------------------------------------------------------------
 
@@ -216,9 +235,62 @@ class RelayPlatform:
         if idem and route.billable:
             digest = hashlib.sha256(raw).hexdigest()
             replay_key = f"{key.token_id}|{idem}|{full_path}|{digest}"
+            early = await self._claim(replay_key, rid, headers)
+            if early is not None:
+                return early
+        try:
+            return await self._run(request, route, full_path, key, headers, replay_key)
+        finally:
+            # A stream keeps its claim until its last event has gone out (see `_stream`).
+            if replay_key and not self._stream_owns(replay_key):
+                self._release(replay_key)
+
+    async def _claim(self, replay_key: str, rid: str, headers: dict[str, str]) -> Response | None:
+        """Take the idempotency key, or answer from its stored result.
+
+        A duplicate that arrives while the first request is still running waits for it and
+        then gets the stored response; if the first takes longer than `idempotency_wait_s`,
+        the duplicate gets 409. If the first ended without a stored result (a 5xx, a cut
+        stream) the duplicate runs as a new request. One event loop serves every request, so
+        the check and the claim below cannot interleave with another request's.
+        """
+        while True:
             stored = self.state.replays.get(replay_key)
             if stored is not None:
                 return self._replay(stored)
+            running = self.state.inflight.get(replay_key)
+            if running is None:
+                self.state.inflight[replay_key] = asyncio.Event()
+                return None
+            try:
+                await asyncio.wait_for(running.wait(), self.config.idempotency_wait_s)
+            except TimeoutError:
+                conflict = RelayError(
+                    409,
+                    "A request with this Idempotency-Key is still being processed",
+                    code="idempotency_key_in_use",
+                    type_="invalid_request_error",
+                )
+                return error_response(conflict, "openai", rid, headers)
+
+    def _release(self, replay_key: str) -> None:
+        event = self.state.inflight.pop(replay_key, None)
+        if event is not None:
+            event.set()
+
+    def _stream_owns(self, replay_key: str) -> bool:
+        return replay_key in self._streaming
+
+    async def _run(
+        self,
+        request: Request,
+        route: RelayRoute,
+        full_path: str,
+        key: KeyContext,
+        headers: dict[str, str],
+        replay_key: str,
+    ) -> Response:
+        rid = request_id_of(request)
         remaining_before = self.state.remaining_quota(key)
         if self.config.flavor is Flavor.BLUENEXUS:
             headers["X-Credits-Remaining"] = self._credits(remaining_before)
@@ -256,6 +328,8 @@ class RelayPlatform:
                 replay_key=replay_key,
                 headers=sse_headers,
             )
+            if replay_key:
+                self._streaming.add(replay_key)
             return StreamingResponse(
                 gen,
                 media_type="text/event-stream",
@@ -348,6 +422,9 @@ class RelayPlatform:
                     + [("content-type", "text/event-stream; charset=utf-8")],
                     "".join(captured).encode(),
                 )
+            if replay_key:
+                self._streaming.discard(replay_key)
+                self._release(replay_key)
 
     def _replay(self, stored: Replay) -> Response:
         headers = {k: v for k, v in stored.headers if k.lower() != "content-length"}
@@ -379,8 +456,11 @@ class RelayPlatform:
         self, call: RelayCall, route: RelayRoute, request: Request, headers: dict[str, str]
     ) -> Response:
         body: dict[str, Any] = {}
-        if "json" in request.headers.get("content-type", "json"):
+        content_type = request.headers.get("content-type", "json")
+        if "json" in content_type:
             body = await call.json()
+        elif content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+            body = await form_fields(request)
         name = body.get("model") or request.path_params.get("model", "")
         if isinstance(name, str) and ":" in name:
             name = name.split(":", 1)[0]
@@ -426,13 +506,11 @@ class RelayPlatform:
     async def _pace(self, n_tokens: int) -> None:
         tps = self.config.tokens_per_second
         if tps > 0 and n_tokens > 0:
-            import asyncio
-
             await asyncio.sleep(n_tokens / tps)
 
     def _serve(self, data: bytes, media_type: str, suffix: str) -> str:
         blob_id = hashlib.sha256(data).hexdigest()[:24]
-        self.state.blobs[blob_id + suffix] = (data, media_type)
+        self.state.blobs.put(blob_id + suffix, data, media_type)
         return f"{self.state.base_url}/emulator/files/{blob_id}{suffix}"
 
     @staticmethod

@@ -191,6 +191,39 @@ def routes(api: Api) -> list[BaseRoute]:
         assert updated is not None
         return ok(channel_json(updated))
 
+    async def create_channel(request: Request) -> Response:
+        """`POST /api/channel/` with `{"mode":"single"|"batch","channel":{...}}`.
+
+        As upstream, success carries no data. `batch` makes one channel per line of `key`.
+        """
+        user = api.user_auth(request, ROLE_ADMIN)
+        if isinstance(user, Response):
+            return user
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError:
+            return fail("Invalid parameters")
+        channel = body.get("channel") if isinstance(body, dict) else None
+        mode = body.get("mode", "single") if isinstance(body, dict) else ""
+        if not isinstance(channel, dict) or mode not in ("single", "batch"):
+            return fail("Invalid parameters")
+        key = channel.get("key")
+        if not isinstance(key, str) or not key.strip():
+            return fail("channel key cannot be empty")
+        if not isinstance(channel.get("name"), str) or not channel["name"].strip():
+            return fail("channel name cannot be empty")
+        if not isinstance(channel.get("type", 1), int):
+            return fail("Invalid parameters")
+        keys = [k.strip() for k in key.splitlines() if k.strip()] if mode == "batch" else [key]
+        values = {col: channel[f] for f, col in _EDITABLE.items() if f in channel}
+        values.setdefault("type", 1)
+        values.setdefault("status", 1)
+        if values["status"] not in (1, 2, 3):
+            return fail("Invalid parameters")
+        for one_key in keys:
+            store.insert("channels", {**values, "key": one_key, "created_time": int(time.time())})
+        return ok(omit_data=True)
+
     async def delete_channel(request: Request) -> Response:
         user = api.user_auth(request, ROLE_ADMIN)
         if isinstance(user, Response):
@@ -212,6 +245,7 @@ def routes(api: Api) -> list[BaseRoute]:
     return [
         Route("/api/channel/", list_channels, methods=["GET"]),
         Route("/api/channel/", update_channel, methods=["PUT"]),
+        Route("/api/channel/", create_channel, methods=["POST"]),
         Route("/api/channel/search", search_channels, methods=["GET"]),
         Route("/api/channel/test/{id:int}", test_channel, methods=["GET"]),
         Route("/api/channel/update_balance/{id:int}", balance, methods=["GET"]),

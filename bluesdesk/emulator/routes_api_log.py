@@ -220,7 +220,9 @@ def routes(api: Api) -> list[BaseRoute]:
         _token, user = found
         return JSONResponse({"object": "list", "total_usage": user["used_quota"] / qpu * 100})
 
-    async def data_self(request: Request) -> Response:
+    def data_window(request: Request) -> Response | tuple[Row, int, int]:
+        """User, start, end for the /api/data routes, or the answer that ends the request
+        (auth failure, a bad or over-30-day window, or [] when data export is off)."""
         user = api.user_auth(request)
         if isinstance(user, Response):
             return user
@@ -231,6 +233,13 @@ def routes(api: Api) -> list[BaseRoute]:
             return fail("时间跨度不能超过 1 个月")
         if not api.config.enable_data_export:
             return ok([])
+        return user, start, end
+
+    async def data_self(request: Request) -> Response:
+        found = data_window(request)
+        if isinstance(found, Response):
+            return found
+        user, start, end = found
         rows = store.all(
             "SELECT model_name, (created_at / 3600) * 3600 AS bucket, COUNT(*) AS count,"
             " SUM(quota) AS quota, SUM(prompt_tokens + completion_tokens) AS token_used"
@@ -258,6 +267,32 @@ def routes(api: Api) -> list[BaseRoute]:
             ]
         )
 
+    async def data_flow_self(request: Request) -> Response:
+        """`/api/data/flow/self` (newer servers): the same window rules as /api/data/self, but one
+        row per hour over all models (the shape is the emulator's reading; see docs)."""
+        found = data_window(request)
+        if isinstance(found, Response):
+            return found
+        user, start, end = found
+        rows = store.all(
+            "SELECT (created_at / 3600) * 3600 AS bucket, COUNT(*) AS count,"
+            " SUM(quota) AS quota, SUM(prompt_tokens + completion_tokens) AS token_used"
+            " FROM logs WHERE user_id = ? AND type = 2 AND created_at >= ? AND created_at <= ?"
+            " GROUP BY bucket ORDER BY bucket",
+            (user["id"], start, end),
+        )
+        return ok(
+            [
+                {
+                    "created_at": r["bucket"],
+                    "count": r["count"],
+                    "quota": r["quota"],
+                    "token_used": r["token_used"],
+                }
+                for r in rows
+            ]
+        )
+
     billing_roots = sorted({"/dashboard", "/v1/dashboard", api.config.relay_prefix + "/dashboard"})
     billing = []
     for root in billing_roots:
@@ -274,5 +309,6 @@ def routes(api: Api) -> list[BaseRoute]:
         Route("/api/log/token", token_logs, methods=["GET"]),
         Route("/api/usage/token/", token_usage, methods=["GET"]),
         Route("/api/data/self", data_self, methods=["GET"]),
+        Route("/api/data/flow/self", data_flow_self, methods=["GET"]),
         *billing,
     ]

@@ -37,12 +37,8 @@ def bad_request(message: str, code: str = "invalid_request") -> RelayError:
 
 
 def registry(call: RelayCall) -> audio.TranscriptRegistry:
-    """The per-server hash → text registry, kept on the Starlette app's state."""
-    state = call.request.app.state
-    found = getattr(state, "media_transcripts", None)
-    if not isinstance(found, audio.TranscriptRegistry):
-        found = audio.TranscriptRegistry()
-        state.media_transcripts = found
+    """The server's hash → text registry; in its database, so it survives a restart."""
+    found: audio.TranscriptRegistry = call.request.app.state.emulator.transcripts
     return found
 
 

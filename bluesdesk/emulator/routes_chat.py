@@ -12,6 +12,11 @@ from starlette.responses import JSONResponse, Response
 
 from bluesdesk.emulator.catalog import CatalogModel
 from bluesdesk.emulator.relay import RelayCall, RelayError, RelayRoute
+from bluesdesk.emulator.textcall import (
+    generate_or_invalid,
+    open_text_call,
+    report,
+)
 from bluesdesk.emulator.textgen import (
     GenRequest,
     InputError,
@@ -21,7 +26,6 @@ from bluesdesk.emulator.textgen import (
     ToolResult,
     ToolSpec,
     count_prompt_tokens,
-    generate,
     image_from_url,
 )
 from bluesdesk.emulator.tokens import split_tokens
@@ -49,16 +53,6 @@ def thinks(model: CatalogModel, body: dict[str, Any]) -> bool:
         for k in ("reasoning_effort", "thinking", "reasoning")
     )
     return model.has("reasoning") or (model.has("thinking") and asked)
-
-
-def require_chat(model: CatalogModel) -> None:
-    if not model.has("chat"):
-        raise RelayError(
-            400,
-            f"model {model.name} does not support this endpoint",
-            code="invalid_request_error",
-            type_="invalid_request_error",
-        )
 
 
 def require_vision(model: CatalogModel, req: GenRequest) -> None:
@@ -244,10 +238,7 @@ def build_request(body: dict[str, Any], model: CatalogModel) -> GenRequest:
 
 
 def generate_checked(req: GenRequest, variant: int = 0) -> Reply:
-    try:
-        return generate(req, variant)
-    except InputError as exc:
-        raise bad_request(str(exc)) from exc
+    return generate_or_invalid(req, bad_request, variant)
 
 
 # --------------------------------------------------------------------------- responses
@@ -295,14 +286,9 @@ def arg_pieces(text: str, size: int = 8) -> list[str]:
 
 
 async def chat_completions(call: RelayCall) -> Response:
-    started = time.monotonic()
-    body = await call.json()
-    name = body.get("model")
-    if not isinstance(name, str) or not name:
-        raise bad_request("model is required")
-    model = call.model(name)
-    require_chat(model)
-    req = build_request(body, model)
+    text = await open_text_call(call, bad_request)
+    body, name, started = text.body, text.name, text.started
+    req = build_request(body, text.model)
     n = positive_int(body, "n") or 1
     if n > MAX_CHOICES:
         raise bad_request(f"n must be at most {MAX_CHOICES}")
@@ -320,12 +306,7 @@ async def chat_completions(call: RelayCall) -> Response:
             )
         )
 
-    call.usage(
-        name,
-        prompt_tokens,
-        sum(r.completion_tokens for r in replies),
-        frt_ms=int((time.monotonic() - started) * 1000),
-    )
+    report(call, text, prompt_tokens, sum(r.completion_tokens for r in replies))
     return JSONResponse(
         {
             "id": completion_id,

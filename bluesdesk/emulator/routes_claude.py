@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, Response
 
 from bluesdesk.emulator.catalog import CatalogModel
 from bluesdesk.emulator.relay import RelayCall, RelayError, RelayRoute
-from bluesdesk.emulator.routes_chat import arg_pieces, is_thinker, require_chat, require_vision
+from bluesdesk.emulator.routes_chat import arg_pieces, is_thinker, require_vision
+from bluesdesk.emulator.textcall import generate_or_invalid, open_text_call, report
 from bluesdesk.emulator.textgen import (
     GenRequest,
     InputError,
@@ -28,11 +29,12 @@ from bluesdesk.emulator.textgen import (
     ToolResult,
     ToolSpec,
     count_prompt_tokens,
-    generate,
     image_from_base64,
     image_from_url,
 )
 from bluesdesk.emulator.tokens import split_tokens
+
+MISSING_MODEL = "model: Field required"
 
 
 def invalid(message: str) -> RelayError:
@@ -200,25 +202,15 @@ def _event(kind: str, payload: dict[str, Any]) -> str:
 
 
 async def messages(call: RelayCall) -> Response:
-    started = time.monotonic()
-    body = await call.json()
-    name = body.get("model")
-    if not isinstance(name, str) or not name:
-        raise invalid("model: Field required")
-    model = call.model(name)
-    require_chat(model)
-    req = build_request(body, model, need_max=True)
-    try:
-        reply = generate(req)
-    except InputError as exc:
-        raise invalid(str(exc)) from exc
+    text = await open_text_call(call, invalid, missing=MISSING_MODEL)
+    body, name, started = text.body, text.name, text.started
+    req = build_request(body, text.model, need_max=True)
+    reply = generate_or_invalid(req, invalid)
     prompt = count_prompt_tokens(req)
     message_id = f"msg_{call.request_id}"
     if body.get("stream") is True:
         return call.sse(_stream(call, name, message_id, reply, prompt, started))
-    call.usage(
-        name, prompt, reply.completion_tokens, frt_ms=int((time.monotonic() - started) * 1000)
-    )
+    report(call, text, prompt, reply.completion_tokens)
     return JSONResponse(
         {
             "id": message_id,
@@ -297,15 +289,10 @@ async def _stream(
 
 
 async def count_tokens(call: RelayCall) -> Response:
-    body = await call.json()
-    name = body.get("model")
-    if not isinstance(name, str) or not name:
-        raise invalid("model: Field required")
-    model = call.model(name)
-    require_chat(model)
-    req = build_request(body, model, need_max=False)
+    text = await open_text_call(call, invalid, missing=MISSING_MODEL)
+    req = build_request(text.body, text.model, need_max=False)
     tokens = count_prompt_tokens(req)
-    call.usage(name, tokens, 0)
+    call.usage(text.name, tokens, 0)
     return JSONResponse({"input_tokens": tokens})
 
 

@@ -15,7 +15,8 @@ from starlette.responses import JSONResponse, Response
 
 from bluesdesk.emulator.catalog import CatalogModel
 from bluesdesk.emulator.relay import RelayCall, RelayError, RelayRoute
-from bluesdesk.emulator.routes_chat import is_thinker, require_chat, require_vision
+from bluesdesk.emulator.routes_chat import is_thinker, require_vision
+from bluesdesk.emulator.textcall import generate_or_invalid, open_text_call, report
 from bluesdesk.emulator.textgen import (
     GenRequest,
     InputError,
@@ -25,7 +26,6 @@ from bluesdesk.emulator.textgen import (
     ToolResult,
     ToolSpec,
     count_prompt_tokens,
-    generate,
     image_from_base64,
     image_from_url,
 )
@@ -180,35 +180,26 @@ def _parts(reply: Reply) -> list[dict[str, Any]]:
 
 
 async def gemini(call: RelayCall) -> Response:
-    started = time.monotonic()
     model_action = call.request.path_params.get("model", "")
     name, _, action = str(model_action).rpartition(":")
     name = name.removeprefix("models/")
     if action not in ("generateContent", "streamGenerateContent") or not name:
         raise RelayError(404, f"unknown method {action!r}", code="NOT_FOUND", type_="NOT_FOUND")
-    body = await call.json()
-    model = call.model(name)
-    require_chat(model)
-    req = build_request(body, model)
-    try:
-        reply = generate(req)
-    except InputError as exc:
-        raise invalid(str(exc)) from exc
+    text = await open_text_call(call, invalid, name=name)
+    started = text.started
+    req = build_request(text.body, text.model)
+    reply = generate_or_invalid(req, invalid)
     prompt = count_prompt_tokens(req)
     rid = call.request_id
     if action == "generateContent":
-        call.usage(
-            name, prompt, reply.completion_tokens, frt_ms=int((time.monotonic() - started) * 1000)
-        )
+        report(call, text, prompt, reply.completion_tokens)
         return JSONResponse(
             _response(name, _parts(reply), _FINISH[reply.finish], _usage(prompt, reply), rid)
         )
     chunks = _chunks(name, reply, prompt, rid)
     if call.request.query_params.get("alt") == "sse":
         return call.sse(_sse(call, name, chunks, prompt, reply, started))
-    call.usage(
-        name, prompt, reply.completion_tokens, frt_ms=int((time.monotonic() - started) * 1000)
-    )
+    report(call, text, prompt, reply.completion_tokens)
     return JSONResponse(chunks)
 
 

@@ -98,6 +98,33 @@ async def list_models(call: RelayCall) -> Response:
     return JSONResponse(openai_list(models))
 
 
+async def retrieve_model(call: RelayCall) -> Response:
+    """`GET /v1/models/{id}`: one model, or new-api's quirk for an unknown one (reference §8):
+    HTTP 200 carrying an OpenAI error object with code `model_not_found`.
+
+    Upstream only knows its built-in OpenAI list here; the emulator answers for every catalog
+    model the key may call, so clients can look up any model they were shown.
+    """
+    name = str(call.request.path_params.get("model_id", ""))
+    call.usage("", 0, 0)
+    found = next((m for m in visible_models(call.key) if m.name == name), None)
+    if found is None:
+        return JSONResponse(
+            {
+                "error": {
+                    "message": f"The model '{name}' does not exist",
+                    "type": "invalid_request_error",
+                    "param": "model",
+                    "code": "model_not_found",
+                }
+            }
+        )
+    headers = call.request.headers
+    if "x-api-key" in headers and "anthropic-version" in headers:
+        return JSONResponse(anthropic_list([found])["data"][0])
+    return JSONResponse(openai_list([found])["data"][0])
+
+
 async def list_models_gemini(call: RelayCall) -> Response:
     call.usage("", 0, 0)
     return JSONResponse(gemini_list(visible_models(call.key)))
@@ -173,6 +200,7 @@ async def embeddings(call: RelayCall) -> Response:
 
 ROUTES: list[RelayRoute] = [
     RelayRoute("/v1/models", list_models, methods=("GET",), billable=False),
+    RelayRoute("/v1/models/{model_id:path}", retrieve_model, methods=("GET",), billable=False),
     RelayRoute(
         "/v1beta/models", list_models_gemini, methods=("GET",), style="gemini", billable=False
     ),

@@ -15,10 +15,10 @@ from bluesdesk.emulator.routes_chat import (
     arg_pieces,
     bad_request,
     positive_int,
-    require_chat,
     require_vision,
     thinks,
 )
+from bluesdesk.emulator.textcall import generate_or_invalid, open_text_call, report
 from bluesdesk.emulator.textgen import (
     GenRequest,
     InputError,
@@ -28,7 +28,6 @@ from bluesdesk.emulator.textgen import (
     ToolResult,
     ToolSpec,
     count_prompt_tokens,
-    generate,
     image_from_url,
 )
 from bluesdesk.emulator.tokens import split_tokens
@@ -241,25 +240,15 @@ def _usage(prompt: int, reply: Reply) -> dict[str, Any]:
 
 
 async def responses(call: RelayCall) -> Response:
-    started = time.monotonic()
-    body = await call.json()
-    name = body.get("model")
-    if not isinstance(name, str) or not name:
-        raise bad_request("model is required")
-    model = call.model(name)
-    require_chat(model)
-    req = build_request(body, model)
-    try:
-        reply = generate(req)
-    except InputError as exc:
-        raise bad_request(str(exc)) from exc
+    text = await open_text_call(call, bad_request)
+    body, name, started = text.body, text.name, text.started
+    req = build_request(body, text.model)
+    reply = generate_or_invalid(req, bad_request)
     prompt = count_prompt_tokens(req)
     created = int(time.time())
     if body.get("stream") is True:
         return call.sse(_stream(call, body, name, reply, prompt, created, started))
-    call.usage(
-        name, prompt, reply.completion_tokens, frt_ms=int((time.monotonic() - started) * 1000)
-    )
+    report(call, text, prompt, reply.completion_tokens)
     return JSONResponse(
         _response(
             body,

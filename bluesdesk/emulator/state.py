@@ -7,6 +7,7 @@ signing secret, and the gateway rules every route shares (groups, model access, 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bluesdesk.emulator.billing import other_json, quota_for
+from bluesdesk.emulator.blobs import BlobStore
 from bluesdesk.emulator.catalog import GROUP_RATIOS, MODELS, CatalogModel
 from bluesdesk.emulator.config import EmulatorConfig, Flavor
 from bluesdesk.emulator.faults import FaultBoard
@@ -26,6 +28,7 @@ from bluesdesk.emulator.ratelimit import Limits
 from bluesdesk.emulator.relay import KeyContext, RelayError, UsageReport
 from bluesdesk.emulator.seed import seed
 from bluesdesk.emulator.store import Row, Store
+from bluesdesk.emulator.transcripts import StoredTranscripts
 
 VERSION = "v0.9.6-emulator"
 GROUP_DESC = {"default": "Default group", "vip": "VIP group", "auto": "Auto (best available)"}
@@ -70,8 +73,11 @@ class EmulatorState:
         self.limits = Limits(config.effective_rpm)
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
-        self.blobs: dict[str, tuple[bytes, str]] = {}
+        self.blobs = BlobStore(config.blob_max_bytes, config.blob_max_age_s)
         self.replays: dict[str, Replay] = {}
+        # Idempotency keys whose first request is still running; duplicates wait on the event.
+        self.inflight: dict[str, asyncio.Event] = {}
+        self.transcripts = StoredTranscripts(self.store)
         self.base_url = ""
         self.start_time = int(time.time())
 
@@ -246,6 +252,41 @@ class EmulatorState:
             },
         )
         return quota
+
+    def refund(
+        self, *, user_id: int, token_id: int, quota: int, model_name: str, content: str
+    ) -> None:
+        """Give back `quota` to key and user and write a refund log (type 6), as new-api does
+        for a failed async task."""
+        if quota <= 0:
+            return
+        token = self.store.one("SELECT * FROM tokens WHERE id = ?", (token_id,))
+        if token is not None:
+            remain = token["remain_quota"] + (0 if token["unlimited_quota"] else quota)
+            self.store.execute(
+                "UPDATE tokens SET remain_quota = ?, used_quota = used_quota - ? WHERE id = ?",
+                (remain, quota, token_id),
+            )
+        self.store.execute(
+            "UPDATE users SET quota = quota + ?, used_quota = used_quota - ? WHERE id = ?",
+            (quota, quota, user_id),
+        )
+        user = self.user(user_id)
+        self.store.insert(
+            "logs",
+            {
+                "user_id": user_id,
+                "created_at": int(time.time()),
+                "type": 6,
+                "content": content,
+                "username": user["username"] if user else "",
+                "token_name": token["name"] if token else "",
+                "model_name": model_name,
+                "quota": quota,
+                "token_id": token_id,
+                "grp": user["grp"] if user else "",
+            },
+        )
 
     def remaining_quota(self, key: KeyContext) -> int:
         """What the caller can still spend: the key's remain_quota, capped by the user's quota."""

@@ -61,6 +61,17 @@ CREATE TABLE IF NOT EXISTS channels (
     used_quota INTEGER NOT NULL DEFAULT 0, model_mapping TEXT NOT NULL DEFAULT '',
     tag TEXT NOT NULL DEFAULT '', remark TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS tasks (
+    id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, token_id INTEGER NOT NULL DEFAULT 0,
+    model TEXT NOT NULL, kind TEXT NOT NULL, prompt TEXT NOT NULL,
+    width INTEGER NOT NULL, height INTEGER NOT NULL, duration_s REAL NOT NULL,
+    created_at REAL NOT NULL, will_fail INTEGER NOT NULL DEFAULT 0,
+    cancelled_after REAL, quota INTEGER NOT NULL DEFAULT 0,
+    refunded INTEGER NOT NULL DEFAULT 0, result_names TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS transcripts (
+    digest TEXT PRIMARY KEY, text TEXT NOT NULL, seq INTEGER NOT NULL
+);
 """
 
 DB_NAME = "emulator.sqlite3"

@@ -182,3 +182,37 @@ def edit(
         out = out.resize(size, Image.Resampling.BILINEAR)
     _caption(out, prompt if index == 0 else f"#{index + 1} · {prompt}")
     return encode(out, output_format)
+
+
+VIDEO_MAX_SIDE = 256  # placeholder clips stay small: a few tens of kilobytes
+VIDEO_FRAMES = 12
+VIDEO_FRAME_MS = 100
+
+
+def video_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The clip's size: the requested aspect ratio, the longer side at most VIDEO_MAX_SIDE."""
+    width, height = size
+    scale = min(1.0, VIDEO_MAX_SIDE / max(width, height))
+    return max(16, round(width * scale)), max(16, round(height * scale))
+
+
+def animate(prompt: str, size: tuple[int, int], frames: int = VIDEO_FRAMES) -> bytes:
+    """A short looping animated GIF for a video task: the prompt's picture panning sideways.
+
+    A placeholder for real video (no MP4 encoder is needed); deterministic like `generate`.
+    """
+    width, height = video_size(size)
+    base = _sketch(_seed(prompt, "video"), width, height)
+    shots: list[Image.Image] = []
+    for i in range(frames):
+        shift = round(i * width / frames)
+        frame = Image.new("RGB", (width, height))
+        frame.paste(base.crop((shift, 0, width, height)), (0, 0))
+        frame.paste(base.crop((0, 0, shift, height)), (width - shift, 0))
+        _caption(frame, f"{prompt} · {i + 1}/{frames}")
+        shots.append(frame.convert("P", palette=Image.Palette.ADAPTIVE, colors=64))
+    buf = io.BytesIO()
+    shots[0].save(
+        buf, "GIF", save_all=True, append_images=shots[1:], duration=VIDEO_FRAME_MS, loop=0
+    )
+    return buf.getvalue()
