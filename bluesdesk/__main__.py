@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="start, let every pane load, save DIR/<pane>.png for each pane and exit "
         "(works without a display)",
     )
+    parser.add_argument(
+        "--theme",
+        choices=("system", "light", "dark"),
+        help="colour theme for this run only (the saved choice is kept); with --screenshot, "
+        "--theme dark saves DIR/<pane>-dark.png",
+    )
     parser.add_argument("--debug", action="store_true", help="verbose logging")
     parser.add_argument("--version", action="version", version=f"bluesdesk {__version__}")
     return parser

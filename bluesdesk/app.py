@@ -1,7 +1,9 @@
 """Composition root: builds every service once, explicitly, and hands them to the main window.
 
-Order: Paths → logging → SettingsStore → KeyStore → Database → GatewayPool → ProfileService →
-(demo emulator) → MainWindow. Shutdown runs in reverse: tasks, gateway clients, database, emulator.
+Paint first, then load: Paths → logging → SettingsStore → theme → KeyStore → GatewayPool →
+ProfileService → the MainWindow shell, shown. After its first paint: Database and the pane
+services (imported only then: they are most of the start-up cost), the demo emulator, the panes.
+Shutdown runs in reverse: tasks, gateway clients, database, emulator.
 No singletons: everything the UI uses arrives through `AppContext`.
 """
 
@@ -12,35 +14,30 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import qasync
 from PySide6.QtWidgets import QApplication
 
 from bluesdesk import __version__
 from bluesdesk.core.models import GatewayKind, GatewayProfile
-from bluesdesk.errors import BluesdeskError
+from bluesdesk.errors import BluesdeskError, StoreError
 from bluesdesk.gateway.http import GatewayClient, GatewayPool
 from bluesdesk.logsetup import setup_logging
 from bluesdesk.paths import Paths
 from bluesdesk.secrets.keystore import KeyStore
-from bluesdesk.services.account import AccountService
-from bluesdesk.services.catalog import CatalogService
-from bluesdesk.services.chat import ChatService, ClientProvider, catalog_prices
-from bluesdesk.services.images import ImageService
 from bluesdesk.services.profiles import ProfileService, new_profile_id
-from bluesdesk.services.speech import SpeechService
 from bluesdesk.settings import SettingsStore
-from bluesdesk.store.conversations import ConversationStore
-from bluesdesk.store.db import Database
-from bluesdesk.store.model_cache import ModelCache
 from bluesdesk.ui import icons
 from bluesdesk.ui.context import AppContext
 from bluesdesk.ui.crash import CrashReporter
 from bluesdesk.ui.main_window import MainWindow
-from bluesdesk.ui.screenshot import capture_panes
 from bluesdesk.ui.tasks import TaskRunner
 from bluesdesk.ui.theme import ThemeManager
+
+if TYPE_CHECKING:
+    from bluesdesk.services.chat import ClientProvider
+    from bluesdesk.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -100,37 +97,69 @@ def _client_source(profiles: ProfileService) -> ClientProvider:
     return client_for
 
 
+async def _load_services(ctx: AppContext, paths: Paths) -> Database | None:
+    """Open the database and build the pane services into `ctx` (after the first paint).
+
+    Without a usable database (disk full, unwritable folder) the app still runs: the console and
+    the settings work, and the panes that keep data say why they cannot.
+    """
+    from bluesdesk.services.account import AccountService
+    from bluesdesk.services.catalog import CatalogService
+    from bluesdesk.services.chat import ChatService, catalog_prices
+    from bluesdesk.services.images import ImageService
+    from bluesdesk.services.speech import SpeechService
+    from bluesdesk.store.conversations import ConversationStore
+    from bluesdesk.store.db import Database
+    from bluesdesk.store.model_cache import ModelCache
+
+    account = AccountService(ctx.profiles, ctx.keys)
+    try:
+        db = await Database.open(paths.db_file)
+    except StoreError as exc:
+        log.error("local database unavailable: %s", exc.user_message)
+        ctx.account = account
+        ctx.notify(
+            QApplication.translate("app", "Local data unavailable: {0}").replace(
+                "{0}", exc.describe()
+            )
+        )
+        return None
+    ctx.db = db
+    # The catalog reads /api/user/models and the user's groups with the console login.
+    catalog = CatalogService(ctx.profiles, ModelCache(db), sessions=account.session)
+    chat = ChatService(
+        ConversationStore(db), _client_source(ctx.profiles), price_for=catalog_prices(catalog)
+    )
+    await chat.recover()  # answers an earlier exit cut off now say "interrupted"
+    ctx.account = account
+    ctx.catalog = catalog
+    ctx.chat = chat
+    ctx.images = ImageService(db, paths.media_dir)
+    ctx.speech = SpeechService(db, paths.media_dir)
+    return db
+
+
 async def _amain(
     app: QApplication, paths: Paths, args: argparse.Namespace, closed: asyncio.Future[None]
 ) -> int:
-    """Build everything, run until `closed` is set (the window closed), then shut down in order."""
+    """Show the window, load the rest, run until `closed` is set, then shut down in order."""
     settings_store = SettingsStore(paths.settings_file)
     settings = settings_store.load()
+    # --theme is for this run only (README screenshots); the saved choice stays as it is.
+    theme = ThemeManager(app, args.theme or settings.ui.theme)
+    theme.apply()
     keys = KeyStore()
-    db = await Database.open(paths.db_file)
     pool = GatewayPool()
     profiles = ProfileService(settings_store, keys, pool)
     crash = CrashReporter()
     runner = TaskRunner(app, crash_handler=crash)
-    account = AccountService(profiles, keys)
-    # The catalog reads /api/user/models and the user's groups with the console login.
-    catalog = CatalogService(profiles, ModelCache(db), sessions=account.session)
-    chat = ChatService(
-        ConversationStore(db), _client_source(profiles), price_for=catalog_prices(catalog)
-    )
-    await chat.recover()  # answers an earlier exit cut off now say "interrupted"
     ctx = AppContext(
         settings=settings_store,
         keys=keys,
         profiles=profiles,
         runner=runner,
-        db=db,
         pool=pool,
-        chat=chat,
-        catalog=catalog,
-        images=ImageService(db, paths.media_dir),
-        speech=SpeechService(db, paths.media_dir),
-        account=account,
+        theme=theme,
     )
     demo = DemoGateway(profiles, keys)
 
@@ -141,23 +170,39 @@ async def _amain(
 
     ctx.start_demo = start_demo
     window: MainWindow | None = None
+    db: Database | None = None
+    demo_task: asyncio.Task[None] | None = None
     try:
-        if args.demo:
-            await demo.start()
-            if demo.memory_notice:
-                ctx.notices.append(demo.memory_notice)
-        theme = ThemeManager(app, settings.ui.theme)
-        theme.apply()
-        window = MainWindow(ctx, theme)
+        # --demo opens on the demo profile: no welcome screen while the emulator starts.
+        window = MainWindow(ctx, theme, defer_panes=True, first_run=not args.demo)
         crash.parent = window
         if settings_store.last_error is not None:
             window.status.showMessage(settings_store.last_error.describe(), 15000)
-
         window.closed.connect(lambda: _release(closed))
         window.hold_close()  # closed for real once the services are down (see `finally`)
         window.show()
+        await window.wait_painted()
+
+        if args.demo:
+            # The emulator binds in a thread while the panes are built here.
+            demo_task = asyncio.ensure_future(start_demo())
+        log.debug("window painted")
+        db = await _load_services(ctx, paths)
+        log.debug("services ready")
+        window.status.watch_balance(ctx)  # needs the account service, built just now
+        if demo_task is not None and args.screenshot is not None:
+            await demo_task  # screenshots show the panes loaded from the demo gateway
+        await window.load_panes()
+        log.debug("panes built")
+        if demo_task is not None:
+            await demo_task
+            log.debug("demo gateway ready")
         if args.screenshot is not None:
-            problems = await capture_panes(window, Path(args.screenshot))
+            from bluesdesk.ui.screenshot import capture_panes
+
+            # A dark set sits beside the light one: DIR/chat.png and DIR/chat-dark.png.
+            suffix = "-dark" if args.theme == "dark" else ""
+            problems = await capture_panes(window, Path(args.screenshot), suffix=suffix)
             window.close()
             for problem in problems:
                 sys.stderr.write(f"bluesdesk --screenshot: {problem}\n")
@@ -165,9 +210,13 @@ async def _amain(
         await closed
         return 0
     finally:
+        if demo_task is not None and not demo_task.done():
+            demo_task.cancel()  # start-up failed half-way
+            await asyncio.wait([demo_task], timeout=SHUTDOWN_TIMEOUT_S)
         await runner.shutdown(SHUTDOWN_TIMEOUT_S)
         await pool.aclose()
-        await db.close()
+        if db is not None:
+            await db.close()
         await asyncio.to_thread(demo.stop)
         if window is not None:
             window.release_close()
@@ -181,7 +230,10 @@ def _release(closed: asyncio.Future[None]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths = Paths.resolve(args.profile_dir)
-    paths.ensure()
+    try:
+        paths.ensure()
+    except OSError as exc:  # an unwritable data folder: run, and say so, rather than not start
+        sys.stderr.write(f"bluesdesk: cannot create the data folder {paths.root}: {exc}\n")
     if args.screenshot is not None:
         Path(args.screenshot).mkdir(parents=True, exist_ok=True)
     setup_logging(paths.log_dir, debug=args.debug)

@@ -64,18 +64,29 @@ def shutdown_logging() -> None:
             handler.close()
 
 
-def setup_logging(log_dir: Path, *, debug: bool) -> None:
-    """Log to ``log_dir/bluesdesk.log`` (1 MB × 3 backups); `debug` also logs DEBUG to stderr."""
+def setup_logging(log_dir: Path, *, debug: bool) -> str | None:
+    """Log to ``log_dir/bluesdesk.log`` (1 MB × 3 backups); `debug` also logs DEBUG to stderr.
+
+    A log folder that cannot be written (disk full, read-only, a file in its place) must not stop
+    the app: logging then goes to stderr and the returned text says why, for the UI to show.
+    Returns None when the log file is in use.
+    """
     shutdown_logging()
-    log_dir.mkdir(parents=True, exist_ok=True)
     formatter = logging.Formatter(FORMAT)
     redactor = RedactingFilter(formatter)
 
-    file_handler = _RotatingFile(
-        log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-    )
-    handlers: list[logging.Handler] = [file_handler]
-    if debug:
+    handlers: list[logging.Handler] = []
+    problem: str | None = None
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            _RotatingFile(
+                log_dir / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+            )
+        )
+    except OSError as exc:
+        problem = redact_known(f"The log file in {log_dir} cannot be written ({exc}).")
+    if debug or problem is not None:
         handlers.append(_Stderr(sys.stderr))
     root = logging.getLogger()
     for handler in handlers:
@@ -86,3 +97,6 @@ def setup_logging(log_dir: Path, *, debug: bool) -> None:
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.WARNING)
     logging.captureWarnings(True)
+    if problem is not None:
+        logging.getLogger(__name__).warning("%s Logging to stderr instead.", problem)
+    return problem

@@ -229,7 +229,9 @@ class SettingsStore:
                 doc = json.loads(raw)
                 version = doc.get("schema_version") if isinstance(doc, dict) else None
                 settings = settings_from_json(doc)
-            except json.JSONDecodeError as exc:
+            except (ValueError, RecursionError) as exc:
+                # Besides JSONDecodeError: ValueError for an integer over Python's 4300-digit
+                # limit, RecursionError for nesting deeper than json's C scanner can follow.
                 return self._fall_back(SettingsError(f"The settings file is not valid JSON: {exc}"))
             except SettingsError as exc:
                 return self._fall_back(exc)

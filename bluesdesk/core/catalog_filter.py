@@ -13,7 +13,7 @@ unknown; "free only" keeps models whose known price is zero.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bluesdesk.core.capabilities import Capability
 from bluesdesk.core.catalog_model import CatalogModel
@@ -76,18 +76,33 @@ def make_rows(
     return [make_row(m, prices.get(m.id), m.id in starred) for m in models]
 
 
-def filter_rows(rows: Sequence[FilterRow], flt: ModelFilter) -> list[int]:
-    """Indexes into `rows` of the rows that pass `flt`, in order."""
+def filter_rows(
+    rows: Sequence[FilterRow], flt: ModelFilter, *, within: Sequence[int] | None = None
+) -> list[int]:
+    """Indexes into `rows` of the rows that pass `flt`, in order. `within`: only these indexes
+    (ascending) can pass, e.g. the result of a filter that `flt` narrows (see `narrows`)."""
     tests = _tests(flt)
     if not tests:
-        return list(range(len(rows)))
+        return list(range(len(rows))) if within is None else list(within)
     # One pass per test over the survivors of the previous one: the selective tests run first,
     # so later (costlier) ones see few rows, and no per-row generator is needed.
     first, *rest = tests
-    found = [i for i, row in enumerate(rows) if first(row)]
+    if within is None:
+        found = [i for i, row in enumerate(rows) if first(row)]
+    else:
+        found = [i for i in within if first(rows[i])]
     for test in rest:
         found = [i for i in found if test(rows[i])]
     return found
+
+
+def narrows(old: ModelFilter, new: ModelFilter) -> bool:
+    """True if every row passing `new` also passes `old`: the same filter but for the text,
+    where each term of the old text occurs within a term of the new one (typing forward)."""
+    if replace(old, text="") != replace(new, text=""):
+        return False
+    new_terms = new.text.lower().split()
+    return all(any(t in n for n in new_terms) for t in old.text.lower().split())
 
 
 def _tests(flt: ModelFilter) -> list[Callable[[FilterRow], bool]]:

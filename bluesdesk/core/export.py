@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 FORMAT = "bluesdesk.conversation"
+FORMAT_MANY = "bluesdesk.conversations"  # "export all": a list of conversations in one file
 VERSION = 1
 ROLES = ("system", "user", "assistant", "tool")
 STATES = ("partial", "complete", "stopped", "interrupted", "error")
@@ -99,12 +100,39 @@ def _build(cls: Any, data: Any, where: str, skip: tuple[str, ...] = ()) -> dict[
     return values
 
 
-def from_json(text: str) -> ConversationDoc:
-    """Parse an export made by `to_json`; raises ImportFormatError on anything else."""
+def to_json_many(docs: Sequence[ConversationDoc]) -> str:
+    """Every conversation in one file; each item is what `to_json` writes for one."""
+    items = [json.loads(to_json(doc)) for doc in docs]
+    payload = {"format": FORMAT_MANY, "version": VERSION, "conversations": items}
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def from_json_many(text: str) -> list[ConversationDoc]:
+    """Parse either export (one conversation, or all of them); raises ImportFormatError."""
+    payload = _parse(text)
+    if isinstance(payload, dict) and payload.get("format") == FORMAT_MANY:
+        if payload.get("version") != VERSION:
+            raise ImportFormatError(f"unsupported export version {payload.get('version')!r}")
+        items = payload.get("conversations")
+        if not isinstance(items, list) or not items:
+            raise ImportFormatError("the export holds no conversations")
+        return [_from_payload(item) for item in items]
+    return [_from_payload(payload)]
+
+
+def _parse(text: str) -> Any:
     try:
-        payload = json.loads(text)
+        return json.loads(text)
     except ValueError as exc:
         raise ImportFormatError(f"not JSON: {exc}") from exc
+
+
+def from_json(text: str) -> ConversationDoc:
+    """Parse an export made by `to_json`; raises ImportFormatError on anything else."""
+    return _from_payload(_parse(text))
+
+
+def _from_payload(payload: Any) -> ConversationDoc:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ImportFormatError("not a bluesdesk conversation export")
     if payload.get("version") != VERSION:

@@ -16,6 +16,7 @@ Malformed input raises `PricingParseError` (a ValueError) and nothing else.
 
 from __future__ import annotations
 
+import decimal
 import enum
 import math
 from collections.abc import Mapping
@@ -445,6 +446,14 @@ class CreditView:
             f" (base {base} {self.symbol} × {_decimal_text(_dec(self.multiplier), 0, 4)})"
         )
 
+    def equation(self) -> str:
+        """The way BluesMinds quotes a group's price, base × multiplier = effective:
+        "2.500 ¤ × 0.8 = 2.000 ¤ per 1M input tokens"."""
+        base = _decimal_text(_dec(self.base), min_places=3, max_places=6)
+        effective = _decimal_text(_dec(self.effective), min_places=3, max_places=6)
+        multiplier = _decimal_text(_dec(self.multiplier), 0, 4)
+        return f"{base} {self.symbol} × {multiplier} = {effective} {self.symbol} per {self.unit}"
+
 
 def credit_view(entry: PricingEntry, group_ratio: float, settings: QuotaSettings) -> CreditView:
     """The price of `entry` in credits: the CUSTOM currency when the gateway shows one, else
@@ -483,7 +492,10 @@ def _number(value: Any, what: str) -> float | None:
     if isinstance(value, bool):
         raise PricingParseError(f"{what} is a boolean, not a number")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond ~1e308
+            raise PricingParseError(f"{what} is not finite") from None
     elif isinstance(value, str):
         try:
             number = float(value)
@@ -520,7 +532,9 @@ def _to_float(value: Decimal) -> float:
 def _decimal_text(value: Decimal, min_places: int, max_places: int) -> str:
     """Rounded to `max_places`, trailing zeros dropped down to `min_places`, with separators."""
     quantum = Decimal(1).scaleb(-max_places)
-    rounded = value.quantize(quantum)
+    # Enough precision for every digit of a huge amount: the default 28 digits overflow at ~1e22.
+    context = decimal.Context(prec=max(28, value.adjusted() + max_places + 3))
+    rounded = value.quantize(quantum, context=context)
     text = f"{rounded:,.{max_places}f}"
     if "." in text:
         whole, frac = text.split(".")

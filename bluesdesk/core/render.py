@@ -58,6 +58,10 @@ class Rendered:
 _CHECKBOX = re.compile(r'<input class="task-list-item-checkbox"[^>]*>\s*')
 
 
+# Code blocks larger than this are shown without syntax colours (pygments: ~6 s per MB).
+HIGHLIGHT_LIMIT = 64 * 1024
+
+
 def _checkbox(match: re.Match[str]) -> str:
     return "&#9745; " if 'checked="checked"' in match.group(0) else "&#9744; "
 
@@ -97,11 +101,15 @@ class _Renderer:
         token = tokens[idx]
         code = token.content
         language = token.info.strip().split(" ")[0] if token.info else ""
-        try:
-            lexer = get_lexer_by_name(language) if language else TextLexer()
-        except ClassNotFound:
-            lexer = TextLexer()
-        body = highlight(code, lexer, self.formatter).rstrip("\n")
+        if len(code) > HIGHLIGHT_LIMIT:
+            # pygments needs seconds for a megabyte; a block that large is read, not admired.
+            body = html.escape(code).rstrip("\n")
+        else:
+            try:
+                lexer = get_lexer_by_name(language) if language else TextLexer()
+            except ClassNotFound:
+                lexer = TextLexer()
+            body = highlight(code, lexer, self.formatter).rstrip("\n")
         blocks: list[str] = env.setdefault("code_blocks", [])
         index = len(blocks)
         blocks.append(code)

@@ -15,6 +15,7 @@ the stream reached its proper end, so a truncated stream is told apart from a fi
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -126,7 +127,7 @@ def normalise_finish(raw: str) -> str:
 def _load(data: str) -> Any:
     try:
         return json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # deep nesting overflows the C scanner
         snippet = data[:80]
         raise StreamDecodeError(f"malformed JSON in stream: {snippet!r}") from exc
 
@@ -143,13 +144,14 @@ def _int(value: Any) -> int:
         return 0
     if isinstance(value, int):
         return value
-    if isinstance(value, float):
-        return int(value)
     if isinstance(value, str):
         try:
-            return int(float(value))
+            value = float(value)
         except ValueError:
             return 0
+    if isinstance(value, float):
+        # json reads NaN, Infinity and 1e400 as floats that int() refuses.
+        return int(value) if math.isfinite(value) else 0
     return 0
 
 

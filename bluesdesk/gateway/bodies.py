@@ -219,6 +219,15 @@ def _gemini_parts(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
     return parts
 
 
+def _gemini_call(call: dict[str, Any]) -> dict[str, Any]:
+    function = call.get("function", {})
+    try:
+        args = json.loads(function.get("arguments") or "{}")
+    except ValueError:
+        args = {}
+    return {"functionCall": {"name": function.get("name", ""), "args": args}}
+
+
 def gemini_body(messages: Sequence[ChatMessage], params: ChatParams) -> dict[str, Any]:
     system: list[str] = []
     contents: list[dict[str, Any]] = []
@@ -226,8 +235,15 @@ def gemini_body(messages: Sequence[ChatMessage], params: ChatParams) -> dict[str
         if message.role in ("system", "developer"):
             system.append(_text_of(message.content))
             continue
+        if message.role == "tool":  # Gemini answers a functionCall with a functionResponse
+            response = {"name": message.name, "response": {"content": _text_of(message.content)}}
+            contents.append({"role": "user", "parts": [{"functionResponse": response}]})
+            continue
         role = "model" if message.role == "assistant" else "user"
-        contents.append({"role": role, "parts": _gemini_parts(message.content)})
+        parts = _gemini_parts(message.content) if _text_of(message.content) else []
+        if message.role == "assistant" and message.tool_calls:
+            parts += [_gemini_call(call) for call in message.tool_calls]
+        contents.append({"role": role, "parts": parts or _gemini_parts(message.content)})
     body: dict[str, Any] = {"contents": contents}
     if system:
         body["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}

@@ -14,13 +14,14 @@ and the console may live on another host. A `success: false` answer arrives as
 from __future__ import annotations
 
 import json as jsonlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from bluesdesk.core.models import GatewayProfile
 from bluesdesk.core.redact import register_secret
-from bluesdesk.errors import BadResponse
+from bluesdesk.errors import BadResponse, ConsoleRejected
 from bluesdesk.gateway.http import GatewayClient
 
 T = TypeVar("T")
@@ -60,7 +61,8 @@ def _int(value: Any, default: int = 0) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
+        # NaN, Infinity and 1e400 are valid JSON to Python's parser but no count or id.
+        return int(value) if math.isfinite(value) else default
     return default
 
 
@@ -572,3 +574,221 @@ class Console:
             profile=self.client.profile.name,
             request_id=self.client.last_meta.request_id,
         )
+
+
+# ---- second pass: login options, search, batch delete, usage data, channels -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOptions:
+    """What /api/status says about signing in (reference §9): which forms to offer."""
+
+    password_login: bool = True
+    turnstile: bool = False
+    data_export: bool = True
+    version: str = ""
+    system_name: str = ""
+
+    @classmethod
+    def from_status(cls, data: Mapping[str, Any]) -> LoginOptions:
+        return cls(
+            # Old servers lack the switch: password login was always on there.
+            password_login=data.get("password_login_enabled") is not False,
+            turnstile=data.get("turnstile_check") is True,
+            data_export=data.get("enable_data_export") is True,
+            version=_str(data.get("version")),
+            system_name=_str(data.get("system_name")),
+        )
+
+    @property
+    def password_form(self) -> bool:
+        """A Turnstile challenge cannot be solved here: only the pasted token is left."""
+        return self.password_login and not self.turnstile
+
+
+@dataclass(frozen=True, slots=True)
+class UsageBucket:
+    """One /api/data/self row: a model's calls in one hour."""
+
+    created_at: int
+    model_name: str
+    count: int
+    quota: int
+    token_used: int
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any]) -> UsageBucket:
+        return cls(
+            created_at=_int(item.get("created_at")),
+            model_name=_str(item.get("model_name")),
+            count=_int(item.get("count")),
+            quota=_int(item.get("quota")),
+            token_used=_int(item.get("token_used")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """One upstream channel (reference §7); admins only. Keys never come back."""
+
+    id: int
+    name: str
+    type: int
+    status: int
+    models: tuple[str, ...] = ()
+    group: str = ""
+    priority: int = 0
+    weight: int = 0
+    response_time: int = 0  # ms of the last test
+    test_time: int = 0
+    balance: float = 0.0
+    used_quota: int = 0
+    base_url: str = ""
+    tag: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return self.status == STATUS_ENABLED
+
+    @classmethod
+    def from_json(cls, item: Mapping[str, Any]) -> Channel:
+        balance = item.get("balance")
+        return cls(
+            id=_int(item.get("id")),
+            name=_str(item.get("name")),
+            type=_int(item.get("type")),
+            status=_int(item.get("status"), STATUS_ENABLED),
+            models=tuple(m for m in _str(item.get("models")).split(",") if m),
+            group=_str(item.get("group")),
+            priority=_int(item.get("priority")),
+            weight=_int(item.get("weight")),
+            response_time=_int(item.get("response_time")),
+            test_time=_int(item.get("test_time")),
+            balance=float(balance) if isinstance(balance, int | float) else 0.0,
+            used_quota=_int(item.get("used_quota")),
+            base_url=_str(item.get("base_url")),
+            tag=_str(item.get("tag")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTest:
+    """GET /api/channel/test/:id: `seconds` is the upstream's answer time."""
+
+    success: bool
+    seconds: float
+    message: str = ""
+
+
+def search_pattern(text: str) -> str:
+    """new-api token search is exact unless `%` is used (at most two, two other characters):
+    a plain word of two or more characters becomes a substring search."""
+    text = text.strip()
+    if "%" in text or len(text) < 2:
+        return text
+    return f"%{text}%"
+
+
+class ConsoleExtras(Console):
+    """The rest of the console: token search and batch delete, usage data, channels."""
+
+    async def search_tokens(
+        self, keyword: str, page: int = 1, page_size: int = 10
+    ) -> Page[ApiToken]:
+        """GET /api/token/search by name (10 per minute per user on new-api)."""
+        filters = {"keyword": search_pattern(keyword)}
+        items, total, size = await self._paged("/api/token/search", page, page_size, filters)
+        return Page([ApiToken.from_json(i) for i in items], page, size, total)
+
+    async def delete_tokens(self, token_ids: list[int]) -> int:
+        """POST /api/token/batch; how many were deleted."""
+        body = await self._call(
+            "POST", "/api/token/batch", need_auth=True, json={"ids": [int(i) for i in token_ids]}
+        )
+        return _int(body.get("data"), len(token_ids))
+
+    async def usage_data(self, start: int, end: int) -> list[UsageBucket]:
+        """GET /api/data/self between two Unix times (at most 30 days apart)."""
+        body = await self._get(
+            "/api/data/self",
+            need_auth=True,
+            params={"start_timestamp": int(start), "end_timestamp": int(end)},
+        )
+        data = body.get("data")
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise self._shape("/api/data/self")
+        return [UsageBucket.from_json(i) for i in data if isinstance(i, Mapping)]
+
+    async def dashboard(self) -> Mapping[str, Any]:
+        """BluesMinds' GET /api/dashboard/ summary (not an upstream route: NotFound elsewhere)."""
+        body = await self._get("/api/dashboard/", need_auth=True)
+        data = body.get("data")
+        if not isinstance(data, Mapping):
+            raise self._shape("/api/dashboard/")
+        return data
+
+    async def channels(
+        self,
+        page: int = 1,
+        page_size: int = 10,
+        *,
+        keyword: str = "",
+        status: str = "",
+        group: str = "",
+        model: str = "",
+    ) -> Page[Channel]:
+        """GET /api/channel/ (or /search when a keyword or model is given)."""
+        filters: dict[str, Any] = {}
+        if status:
+            filters["status"] = status
+        if group:
+            filters["group"] = group
+        path = "/api/channel/"
+        if keyword or model:
+            path = "/api/channel/search"
+            filters.update({k: v for k, v in (("keyword", keyword), ("model", model)) if v})
+        items, total, size = await self._paged(path, page, page_size, filters)
+        return Page([Channel.from_json(i) for i in items], page, size, total)
+
+    async def test_channel(self, channel_id: int, model: str = "") -> ChannelTest:
+        """A test the upstream failed is `success: false`; it comes back as a failed
+        ChannelTest (our client drops that answer's `time`, so `seconds` is 0 then)."""
+        params = {"model": model} if model else None
+        try:
+            body = await self._get(
+                f"/api/channel/test/{int(channel_id)}", need_auth=True, params=params
+            )
+        except ConsoleRejected as exc:
+            return ChannelTest(False, 0.0, exc.user_message)
+        seconds = body.get("time")
+        return ChannelTest(
+            success=True,
+            seconds=float(seconds) if isinstance(seconds, int | float) else 0.0,
+            message=_str(body.get("message")),
+        )
+
+    async def set_channel_status(self, channel_id: int, enabled: bool) -> Channel:
+        body = await self._call(
+            "PUT",
+            "/api/channel/",
+            need_auth=True,
+            json={"id": int(channel_id), "status": STATUS_ENABLED if enabled else STATUS_DISABLED},
+        )
+        data = body.get("data")
+        if not isinstance(data, Mapping):
+            raise self._shape("/api/channel/")
+        return Channel.from_json(data)
+
+    async def update_channel_balance(self, channel_id: int) -> float:
+        """Ask the gateway to read the upstream account's balance now (in the upstream's
+        currency, as the channel list shows it)."""
+        body = await self._get(f"/api/channel/update_balance/{int(channel_id)}", need_auth=True)
+        balance = body.get("balance")
+        if not isinstance(balance, int | float) or isinstance(balance, bool):
+            raise self._shape("/api/channel/update_balance/")
+        return float(balance)
+
+    async def delete_channel(self, channel_id: int) -> None:
+        await self._call("DELETE", f"/api/channel/{int(channel_id)}", need_auth=True)

@@ -68,7 +68,7 @@ def error_fields(body: Any) -> tuple[str, str]:
 def parse_json_text(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting overflows the C scanner
         return None
 
 

@@ -378,7 +378,10 @@ class GatewayClient:
                 profile=self.profile.name,
             )
         lowered = content_type.lower()
-        if "html" in lowered or "json" in lowered:
+        # Some gateways send a JSON error under the audio/image content type they promised;
+        # no audio or image format starts with "{", so such a body is read as JSON too.
+        sniffed_json = content[:64].lstrip()[:1] == b"{"
+        if "html" in lowered or "json" in lowered or sniffed_json:
             text = content.decode("utf-8", "replace")
             if looks_like_html(content_type, text):
                 raise bad_response(

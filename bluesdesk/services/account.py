@@ -10,9 +10,13 @@ into the sign-in form with `message()`.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
@@ -25,14 +29,29 @@ from bluesdesk.core.pricing import (
     parse_status,
 )
 from bluesdesk.core.retry import RetryPolicy
-from bluesdesk.errors import AuthFailed, ConsoleRejected, GatewayError, SettingsError
+from bluesdesk.errors import (
+    AuthFailed,
+    BadResponse,
+    ConsoleRejected,
+    GatewayError,
+    NotFound,
+    RateLimited,
+    SettingsError,
+)
 from bluesdesk.gateway.console import (
+    MAX_PAGE_SIZE,
     ApiToken,
+    Channel,
+    ChannelTest,
     Console,
     ConsoleAuth,
+    ConsoleExtras,
+    LogEntry,
+    LoginOptions,
     LogStat,
     Page,
     TokenSpec,
+    UsageBucket,
     UserInfo,
 )
 from bluesdesk.gateway.http import GatewayClient
@@ -47,6 +66,17 @@ EXPIRED_MESSAGE = (
     "Your console session has ended (it expired, or the access token was replaced by a login "
     "elsewhere). Sign in again."
 )
+REVEAL_LIMIT_MESSAGE = (
+    "The gateway allows only 20 key reveals and sign-ins per 20 minutes from your address, "
+    "and that limit is used up. Try again in a few minutes."
+)
+SEARCH_LIMIT_MESSAGE = (
+    "The gateway allows 10 key searches a minute. Wait a moment and search again."
+)
+ROLE_ADMIN = 10
+DAY = 86_400
+MAX_DATA_DAYS = 30  # /api/data/self refuses longer spans
+LOG_FALLBACK_PAGES = 20  # at most 2000 log rows summed when data export is off
 
 
 class SignedOut(ConsoleRejected):
@@ -61,6 +91,8 @@ class ClientSource(Protocol):
     def active(self) -> GatewayProfile | None: ...
 
     async def client(self, profile: GatewayProfile | None = None) -> GatewayClient: ...
+
+    async def save(self, profile: GatewayProfile, api_key: str | None = None) -> None: ...
 
 
 LoginClientFactory = Callable[[GatewayProfile], GatewayClient]
@@ -82,6 +114,119 @@ class Overview:
     balance_text: str
     used_text: str
     stat: LogStat | None = None
+    dashboard: Mapping[str, object] | None = None  # BluesMinds' /api/dashboard/, where it exists
+
+
+@dataclass(frozen=True, slots=True)
+class DayUsage:
+    day: int  # local midnight, Unix seconds
+    quota: int = 0
+    tokens: int = 0
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelUsage:
+    model: str
+    quota: int
+    tokens: int
+    requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSummary:
+    """Spend and tokens per local day, and the models that cost most, over `len(days)` days.
+
+    `source` says where the numbers came from: "data" (/api/data/self) or "logs" (summed
+    consume logs, when the gateway has data export off; `truncated` if there were too many)."""
+
+    days: list[DayUsage]
+    top_models: list[ModelUsage]
+    source: str
+    truncated: bool = False
+    total_quota: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total_quota", sum(d.quota for d in self.days))
+
+
+def local_midnight(ts: float) -> int:
+    moment = datetime.fromtimestamp(ts)
+    return int(moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
+
+
+def summarize_usage(
+    rows: Iterable[tuple[int, str, int, int, int]], days: int, now: float
+) -> UsageSummary:
+    """(time, model, quota, tokens, requests) rows into per-day totals and the top 5 models."""
+    first = local_midnight(now - (days - 1) * DAY)
+    starts = [local_midnight(first + i * DAY + DAY // 2) for i in range(days)]
+    per_day = {d: [0, 0, 0] for d in starts}
+    per_model: dict[str, list[int]] = {}
+    for when, model, quota, tokens, requests in rows:
+        bucket = per_day.get(local_midnight(when))
+        if bucket is None:
+            continue  # outside the window
+        bucket[0] += quota
+        bucket[1] += tokens
+        bucket[2] += requests
+        totals = per_model.setdefault(model or "(unknown)", [0, 0, 0])
+        totals[0] += quota
+        totals[1] += tokens
+        totals[2] += requests
+    top = sorted(per_model.items(), key=lambda kv: (-kv[1][0], -kv[1][2], kv[0]))[:5]
+    return UsageSummary(
+        days=[DayUsage(d, *per_day[d]) for d in starts],
+        top_models=[ModelUsage(m, q, t, r) for m, (q, t, r) in top],
+        source="data",
+    )
+
+
+LOG_TYPES = {1: "Top-up", 2: "Consume", 3: "Manage", 4: "System", 5: "Error", 6: "Refund"}
+CSV_COLUMNS = (
+    "time",
+    "type",
+    "model",
+    "token",
+    "group",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "quota",
+    "duration_s",
+    "first_token_ms",
+    "stream",
+    "request_id",
+)
+
+
+def log_row(entry: LogEntry, settings: QuotaSettings | None) -> list[str]:
+    """One log entry as the CSV and the table show it (local time)."""
+    frt = entry.other.get("frt")
+    return [
+        datetime.fromtimestamp(entry.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+        LOG_TYPES.get(entry.type, str(entry.type)),
+        entry.model_name,
+        entry.token_name,
+        entry.group,
+        str(entry.prompt_tokens),
+        str(entry.completion_tokens),
+        quota_text(entry.quota, settings),
+        str(entry.quota),
+        str(entry.use_time),
+        str(int(frt)) if isinstance(frt, int | float) and frt > 0 else "",
+        "yes" if entry.is_stream else "no",
+        entry.request_id,
+    ]
+
+
+def logs_csv(entries: Iterable[LogEntry], settings: QuotaSettings | None) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        writer.writerow(log_row(entry, settings))
+    return out.getvalue()
 
 
 def quota_text(quota: int, settings: QuotaSettings | None) -> str:
@@ -121,6 +266,7 @@ class AccountService:
         self._pending: dict[str, Console] = {}  # waiting for the 2FA code
         self._messages: dict[str, str] = {}
         self._quota: dict[str, QuotaSettings | None] = {}
+        self._options: dict[str, LoginOptions] = {}
         self._legacy: dict[str, bool | None] = {}
         self.listeners: list[Callable[[str], None]] = []
 
@@ -246,6 +392,11 @@ class AccountService:
             stat = await console.log_stat()
         except ConsoleRejected:
             pass  # optional figures; the card shows what it has
+        dashboard: Mapping[str, object] | None = None
+        try:
+            dashboard = await console.dashboard()
+        except (NotFound, ConsoleRejected, BadResponse):
+            dashboard = None  # upstream new-api has no /api/dashboard/
         return Overview(
             user=user,
             quota=settings,
@@ -253,6 +404,7 @@ class AccountService:
             balance_text=quota_text(user.quota, settings),
             used_text=quota_text(user.used_quota, settings),
             stat=stat,
+            dashboard=dashboard,
         )
 
     async def quota_settings(self, profile: GatewayProfile | None = None) -> QuotaSettings | None:
@@ -292,8 +444,193 @@ class AccountService:
         await self._authed(self._resolve(profile), lambda c: c.delete_token(token_id))
 
     async def reveal_key(self, token_id: int, profile: GatewayProfile | None = None) -> str:
-        """The whole key ("sk-…"); the gateway allows 20 reveals per 20 minutes."""
-        return await self._authed(self._resolve(profile), lambda c: c.reveal_key(token_id))
+        """The whole key ("sk-…"). The gateway allows 20 reveals (and sign-ins) per 20 minutes
+        per address, so this call is never retried and a 429 says so plainly."""
+        profile = self._resolve(profile)
+        client = self._login_client(profile)
+        try:
+            return await self._authed(profile, lambda c: c.reveal_key(token_id), client)
+        except RateLimited as exc:
+            raise RateLimited(
+                REVEAL_LIMIT_MESSAGE,
+                retry_after=exc.retry_after,
+                hint="",
+                profile=profile.name,
+                request_id=exc.request_id,
+            ) from None
+        finally:
+            await client.aclose()
+
+    async def use_key(self, token_id: int, profile: GatewayProfile | None = None) -> str:
+        """Reveal the key and keep it as the profile's API key (keyring). Returns the key."""
+        profile = self._resolve(profile)
+        key = await self.reveal_key(token_id, profile)
+        await self._profiles.save(profile, api_key=key)
+        return key
+
+    async def search_tokens(
+        self,
+        keyword: str,
+        page: int = 1,
+        page_size: int = 20,
+        profile: GatewayProfile | None = None,
+    ) -> Page[ApiToken]:
+        """Tokens whose name contains `keyword` (new-api: 10 searches a minute)."""
+        profile = self._resolve(profile)
+        client = self._login_client(profile)
+        try:
+            return await self._authed(
+                profile, lambda c: c.search_tokens(keyword, page, page_size), client
+            )
+        except RateLimited as exc:
+            raise RateLimited(SEARCH_LIMIT_MESSAGE, hint="", profile=profile.name) from exc
+        finally:
+            await client.aclose()
+
+    async def delete_tokens(
+        self, token_ids: list[int], profile: GatewayProfile | None = None
+    ) -> int:
+        if not token_ids:
+            return 0
+        return await self._authed(self._resolve(profile), lambda c: c.delete_tokens(token_ids))
+
+    # ---- Sign-in options, balance ----------------------------------------------------------
+
+    async def login_options(self, profile: GatewayProfile | None = None) -> LoginOptions:
+        """What /api/status allows (read once per profile; public, so before sign-in)."""
+        profile = self._resolve(profile)
+        if profile.id not in self._options:
+            await self._read_status(profile)
+        return self._options[profile.id]
+
+    async def balance(self, profile: GatewayProfile | None = None) -> str:
+        """The remaining balance in the display currency, re-read from /api/user/self."""
+        profile = self._resolve(profile)
+        user = await self._verify(profile)
+        return quota_text(user.quota, await self._quota_settings(profile))
+
+    def is_admin(self, profile: GatewayProfile | None = None) -> bool:
+        user = self.user(profile)
+        return user is not None and user.role >= ROLE_ADMIN
+
+    # ---- Logs and usage ---------------------------------------------------------------------
+
+    async def logs(
+        self,
+        page: int = 1,
+        page_size: int = 20,
+        filters: Mapping[str, object] | None = None,
+        profile: GatewayProfile | None = None,
+    ) -> Page[LogEntry]:
+        """One page of /api/log/self; `filters` as new-api names them (type, model_name,
+        token_name, group, request_id, start_timestamp, end_timestamp); empty ones dropped."""
+        clean = {k: v for k, v in (filters or {}).items() if v not in ("", 0, None)}
+        return await self._authed(self._resolve(profile), lambda c: c.logs(page, page_size, clean))
+
+    async def all_logs(
+        self,
+        filters: Mapping[str, object] | None = None,
+        limit: int = 10_000,
+        profile: GatewayProfile | None = None,
+    ) -> list[LogEntry]:
+        """Every log row matching `filters` (up to `limit`), for the CSV export."""
+        found: list[LogEntry] = []
+        page = 1
+        while len(found) < limit:
+            batch = await self.logs(page, MAX_PAGE_SIZE, filters, profile)
+            found.extend(batch.items)
+            if not batch.items or not batch.has_next:
+                break
+            page += 1
+        return found[:limit]
+
+    async def log_stat(self, profile: GatewayProfile | None = None) -> LogStat:
+        return await self._authed(self._resolve(profile), lambda c: c.log_stat())
+
+    async def usage(
+        self, days: int = 7, profile: GatewayProfile | None = None, now: float | None = None
+    ) -> UsageSummary:
+        """Spend and tokens per day over the last `days` (≤ 30), from /api/data/self, or
+        summed from the consume logs when the gateway has data export off."""
+        profile = self._resolve(profile)
+        days = max(1, min(days, MAX_DATA_DAYS))
+        moment = time.time() if now is None else now
+        start = local_midnight(moment - (days - 1) * DAY)
+        end = int(moment)
+        options = await self.login_options(profile)
+        if options.data_export:
+            buckets: list[UsageBucket] = await self._authed(
+                profile, lambda c: c.usage_data(start, end)
+            )
+            rows = [(b.created_at, b.model_name, b.quota, b.token_used, b.count) for b in buckets]
+            return summarize_usage(rows, days, moment)
+        entries: list[LogEntry] = []
+        filters = {"type": 2, "start_timestamp": start, "end_timestamp": end}
+        truncated = False
+        for page in range(1, LOG_FALLBACK_PAGES + 1):
+            batch = await self.logs(page, MAX_PAGE_SIZE, filters, profile)
+            entries.extend(batch.items)
+            if not batch.has_next:
+                break
+        else:
+            truncated = True
+        rows = [
+            (e.created_at, e.model_name, e.quota, e.prompt_tokens + e.completion_tokens, 1)
+            for e in entries
+        ]
+        summary = summarize_usage(rows, days, moment)
+        return UsageSummary(summary.days, summary.top_models, "logs", truncated)
+
+    async def dashboard(self, profile: GatewayProfile | None = None) -> Mapping[str, object] | None:
+        """BluesMinds' /api/dashboard/ summary; None where the gateway has no such route."""
+        try:
+            return await self._authed(self._resolve(profile), lambda c: c.dashboard())
+        except NotFound:
+            return None
+
+    # ---- Channels (admins) ------------------------------------------------------------------
+
+    async def channels(
+        self,
+        page: int = 1,
+        page_size: int = 20,
+        *,
+        keyword: str = "",
+        status: str = "",
+        group: str = "",
+        model: str = "",
+        profile: GatewayProfile | None = None,
+    ) -> Page[Channel]:
+        return await self._authed(
+            self._resolve(profile),
+            lambda c: c.channels(
+                page, page_size, keyword=keyword, status=status, group=group, model=model
+            ),
+        )
+
+    async def test_channel(
+        self, channel_id: int, model: str = "", profile: GatewayProfile | None = None
+    ) -> ChannelTest:
+        return await self._authed(
+            self._resolve(profile), lambda c: c.test_channel(channel_id, model)
+        )
+
+    async def set_channel_enabled(
+        self, channel_id: int, enabled: bool, profile: GatewayProfile | None = None
+    ) -> Channel:
+        return await self._authed(
+            self._resolve(profile), lambda c: c.set_channel_status(channel_id, enabled)
+        )
+
+    async def refresh_channel_balance(
+        self, channel_id: int, profile: GatewayProfile | None = None
+    ) -> float:
+        return await self._authed(
+            self._resolve(profile), lambda c: c.update_channel_balance(channel_id)
+        )
+
+    async def delete_channel(self, channel_id: int, profile: GatewayProfile | None = None) -> None:
+        await self._authed(self._resolve(profile), lambda c: c.delete_channel(channel_id))
 
     # ---- Internals --------------------------------------------------------------------------
 
@@ -329,10 +666,15 @@ class AccountService:
         self._users[profile.id] = user
         return user
 
-    async def _authed(self, profile: GatewayProfile, call: Callable[[Console], Awaitable[T]]) -> T:
+    async def _authed(
+        self,
+        profile: GatewayProfile,
+        call: Callable[[ConsoleExtras], Awaitable[T]],
+        client: GatewayClient | None = None,
+    ) -> T:
         """Run `call` with the profile's login; a login the gateway no longer takes is
-        forgotten and becomes SignedOut."""
-        console = await self._console(profile)
+        forgotten and becomes SignedOut. `client` replaces the pool's (no retries)."""
+        console = await self._console(profile, client)
         try:
             result = await call(console)
         except AuthFailed as exc:
@@ -358,26 +700,33 @@ class AccountService:
             return True  # cannot tell; keep the login
         return True
 
-    async def _console(self, profile: GatewayProfile) -> Console:
+    async def _console(
+        self, profile: GatewayProfile, client: GatewayClient | None = None
+    ) -> ConsoleExtras:
         auth = self._auth.get(profile.id)
         if auth is None:
             raise SignedOut(
                 self._messages.get(profile.id) or "Sign in to the gateway console first.",
                 profile=profile.name,
             )
-        console = Console(await self._profiles.client(profile), auth)
+        console = ConsoleExtras(client or await self._profiles.client(profile), auth)
         console.legacy = self._legacy.get(profile.id)
         return console
 
     async def _quota_settings(self, profile: GatewayProfile) -> QuotaSettings | None:
         if profile.id not in self._quota:
-            console = Console(await self._profiles.client(profile))
-            try:
-                self._quota[profile.id] = parse_status(await console.status())
-            except PricingParseError as exc:
-                log.info("console: /api/status unreadable: %s", exc)
-                self._quota[profile.id] = None
+            await self._read_status(profile)
         return self._quota[profile.id]
+
+    async def _read_status(self, profile: GatewayProfile) -> None:
+        """/api/status once per profile: money settings and login options."""
+        status = await Console(await self._profiles.client(profile)).status()
+        self._options[profile.id] = LoginOptions.from_status(status)
+        try:
+            self._quota[profile.id] = parse_status(status)
+        except PricingParseError as exc:
+            log.info("console: /api/status unreadable: %s", exc)
+            self._quota[profile.id] = None
 
     async def _stored_auth(self, profile: GatewayProfile) -> ConsoleAuth | None:
         token = await self._keys.get(profile.id, ACCESS_TOKEN_KIND)

@@ -9,8 +9,8 @@ an optional route keeps that part of the previous refresh instead.
 
 What the gateway sent is stored as is (`RawCatalog`) in the `model_cache` table under
 `catalog:<profile id>`, so `models()` answers at once and offline, and a better merge applies to
-old data. Favourites live in the same table under `favourites:<profile id>` (the store has no
-table of its own for them yet).
+old data. Favourites live in the `favourites` table (`store.favourites`); pickers ask
+`favourite_ids(profile)` or `models_for(profile, capability)`, which lists favourites first.
 
 Prices are for the group of the active key (`set_key_group`; "default" until told otherwise).
 """
@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from bluesdesk.core.capabilities import Capability
 from bluesdesk.core.catalog_filter import FilterRow, make_rows
 from bluesdesk.core.catalog_model import (
     DEFAULT_GROUP,
@@ -46,6 +47,8 @@ from bluesdesk.errors import (
 )
 from bluesdesk.gateway.console import Console, ConsoleAuth
 from bluesdesk.gateway.http import GatewayClient
+from bluesdesk.store.db import Database
+from bluesdesk.store.favourites import FavouriteStore
 from bluesdesk.store.model_cache import ModelCache
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,36 @@ class ClientSource(Protocol):
     async def client(self, profile: GatewayProfile | None = None) -> GatewayClient: ...
 
 
+class Favourites(Protocol):
+    """Where stars are kept (`store.favourites.FavouriteStore` fits)."""
+
+    async def ids(self, profile_id: str) -> frozenset[str]: ...
+
+    async def set(self, profile_id: str, model_id: str, starred: bool) -> None: ...
+
+    async def forget(self, profile_id: str) -> None: ...
+
+
+class MemoryFavourites:
+    """Stars for this session only: for a catalog whose cache has no database."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, set[str]] = {}
+
+    async def ids(self, profile_id: str) -> frozenset[str]:
+        return frozenset(self._ids.get(profile_id, ()))
+
+    async def set(self, profile_id: str, model_id: str, starred: bool) -> None:
+        found = self._ids.setdefault(profile_id, set())
+        if starred:
+            found.add(model_id)
+        else:
+            found.discard(model_id)
+
+    async def forget(self, profile_id: str) -> None:
+        self._ids.pop(profile_id, None)
+
+
 SessionProvider = Callable[[GatewayProfile], Awaitable[ConsoleAuth | None]]
 
 
@@ -79,10 +112,6 @@ def cache_key(profile_id: str) -> str:
     return f"catalog:{profile_id}"
 
 
-def favourites_key(profile_id: str) -> str:
-    return f"favourites:{profile_id}"
-
-
 class CatalogService:
     """Listeners are called with the profile id whenever its catalog or favourites change."""
 
@@ -93,9 +122,15 @@ class CatalogService:
         *,
         sessions: SessionProvider | None = None,
         clock: Callable[[], float] = time.time,
+        favourites: Favourites | None = None,
     ) -> None:
         self._profiles = profiles
         self._cache = cache
+        if favourites is None:
+            # Stars go to the cache's database; a cache without one keeps them for the session.
+            db = getattr(cache, "db", None)
+            favourites = FavouriteStore(db) if isinstance(db, Database) else MemoryFavourites()
+        self._stars: Favourites = favourites
         self._sessions = sessions
         self._clock = clock
         self._snapshots: dict[str, CatalogSnapshot] = {}
@@ -129,6 +164,23 @@ class CatalogService:
             return []
         starred = await self.favourites(profile)
         return sorted(snapshot.models, key=lambda m: (m.id not in starred, m.id.lower()))
+
+    async def favourite_ids(self, profile: GatewayProfile | None = None) -> set[str]:
+        """The ids of the profile's favourite models (for pickers; a fresh, mutable set)."""
+        return set(await self.favourites(profile))
+
+    async def models_for(
+        self, profile: GatewayProfile | None = None, capability: str | None = None
+    ) -> list[CatalogModel]:
+        """The models a picker offers: favourites first, then by id; with `capability` (a
+        `Capability` value such as "image_generation") only the models known to have it, plus
+        those whose capabilities are unknown altogether (a bare /v1/models gateway says
+        nothing, and the user knows best). Empty if the catalog was never fetched."""
+        found = await self.models(profile)
+        if capability is None:
+            return found
+        wanted = Capability(capability)
+        return [m for m in found if wanted in m.capabilities or not m.capabilities]
 
     async def last_refreshed(self, profile: GatewayProfile | None = None) -> float | None:
         snapshot = await self.snapshot(profile)
@@ -187,9 +239,7 @@ class CatalogService:
         profile = self._resolve(profile)
         found = self._favourites.get(profile.id)
         if found is None:
-            stored = await self._cache.get(favourites_key(profile.id))
-            items = stored.items if stored is not None else []
-            found = frozenset(i for i in items if isinstance(i, str))
+            found = await self._stars.ids(profile.id)
             self._favourites.setdefault(profile.id, found)
         return self._favourites[profile.id]
 
@@ -199,15 +249,14 @@ class CatalogService:
             current.add(model)
         else:
             current.discard(model)
-        frozen = frozenset(current)
-        await self._cache.put(favourites_key(profile.id), sorted(frozen))
-        self._favourites[profile.id] = frozen
+        await self._stars.set(profile.id, model, starred)
+        self._favourites[profile.id] = frozenset(current)
         self._notify(profile.id)
 
     async def forget(self, profile: GatewayProfile) -> None:
         """Drop a deleted profile's cached catalog and favourites."""
         await self._cache.forget(cache_key(profile.id))
-        await self._cache.forget(favourites_key(profile.id))
+        await self._stars.forget(profile.id)
         for table in (self._snapshots, self._raw, self._favourites, self._key_groups):
             table.pop(profile.id, None)
 

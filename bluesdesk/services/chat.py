@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -22,8 +23,9 @@ from typing import Any, Protocol
 from bluesdesk.core.export import (
     ConversationDoc,
     MessageDoc,
-    from_json,
+    from_json_many,
     to_json,
+    to_json_many,
     to_markdown,
 )
 from bluesdesk.core.models import (
@@ -33,15 +35,29 @@ from bluesdesk.core.models import (
     Delta,
     Finish,
     GatewayProfile,
+    ToolCallDelta,
     Usage,
 )
 from bluesdesk.core.pricing import Price, estimate
-from bluesdesk.errors import BluesdeskError, GatewayError, StreamErrorEvent, StreamInterrupted
+from bluesdesk.core.tools import ToolResult, run_tool, tool_schemas
+from bluesdesk.errors import (
+    AuthFailed,
+    BluesdeskError,
+    Forbidden,
+    GatewayError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    StatusError,
+    StreamErrorEvent,
+    StreamInterrupted,
+)
 from bluesdesk.gateway import GatewayClient, list_models, stream_chat
 from bluesdesk.store.conversations import (
     Conversation,
     ConversationStore,
     MessageState,
+    Preset,
     SearchHit,
     StoredMessage,
 )
@@ -50,10 +66,19 @@ log = logging.getLogger(__name__)
 
 ClientProvider = Callable[[str], Awaitable[GatewayClient]]  # profile id ("" = the active one)
 PriceProvider = Callable[[GatewayProfile, str], Awaitable[Price | None]]
+# The API style a model speaks best, from the catalog (None: not known, use the profile's).
+StyleProvider = Callable[[GatewayProfile, str], Awaitable[ApiStyle | None]]
 
 SAVE_INTERVAL_S = 0.25
 TITLE_LENGTH = 60
 UNFINISHED_TEXT = "bluesdesk closed before this answer was complete."
+CONTINUE_PROMPT = (
+    "Continue exactly where your previous answer stopped. Do not repeat what you already wrote."
+)
+RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+# Rounds of tool calls answered before the model must answer in text: a model that keeps calling
+# tools must not loop (or bill) forever.
+MAX_TOOL_ROUNDS = 4
 
 
 # ---- What listeners receive ---------------------------------------------------------------
@@ -64,6 +89,9 @@ class ReplyStarted:
     conversation_id: str
     assistant: StoredMessage
     user: StoredMessage | None = None  # None when regenerating
+    # When the transcript changed before this answer (edit and resend, continue, retry): the
+    # shown messages that precede it, so the view can show them first.
+    history: tuple[StoredMessage, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +107,15 @@ class ReplyFinished:
     error: BluesdeskError | None = None
 
 
-ReplyUpdate = ReplyStarted | ReplyDelta | ReplyFinished
+@dataclass(frozen=True, slots=True)
+class ReplyToolCall:
+    """A tool the model called has run locally; the answer goes on streaming after it."""
+
+    message_id: int
+    call: dict[str, Any]  # id, name, arguments (JSON text), result, ok
+
+
+ReplyUpdate = ReplyStarted | ReplyDelta | ReplyToolCall | ReplyFinished
 Listener = Callable[[ReplyUpdate], None]
 
 
@@ -97,6 +133,9 @@ class MessageStats:
     tokens_per_s: float | None = None
     request_id: str = ""
     cost_usd: float | None = None  # None: no price known for the model
+    # What the gateway said it charged (X-Credits-Consumed, in USD), summed over tool rounds;
+    # None when it does not say.
+    billed_usd: float | None = None
     finish_reason: str = ""
 
     @classmethod
@@ -110,6 +149,16 @@ class MessageStats:
             return cls(**known)
         except TypeError:
             return None
+
+
+def tool_calls_of(meta_json: str) -> list[dict[str, Any]]:
+    """The tool calls an answer made (id, name, arguments, result, ok), in order."""
+    value = _loads(meta_json).get("tool_calls")
+    return [c for c in value if isinstance(c, dict)] if isinstance(value, list) else []
+
+
+def tools_enabled(conversation: Conversation) -> bool:
+    return _loads(conversation.params_json).get("tools") is True
 
 
 def reasoning_of(meta_json: str) -> str:
@@ -152,8 +201,69 @@ def chat_params(conversation: Conversation) -> ChatParams:
         top_p=number("top_p", float),
         max_tokens=number("max_tokens", int),
         seed=number("seed", int),
-        stop=tuple(s for s in stop if isinstance(s, str)) if isinstance(stop, list) else (),
+        stop=tuple(s for s in stop if isinstance(s, str) and s) if isinstance(stop, list) else (),
+        response_format=response_format(raw),
+        tools=tool_schemas() if raw.get("tools") is True else (),
     )
+
+
+def response_format(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The OpenAI `response_format` for saved params: None for plain text (the default)."""
+    kind = raw.get("response_format")
+    if kind == "json_object":
+        return {"type": "json_object"}
+    if kind == "json_schema":
+        schema = raw.get("json_schema")
+        if not isinstance(schema, dict):
+            return {"type": "json_object"}  # a schema that went missing still asks for JSON
+        if "schema" not in schema:  # the user pasted a bare JSON Schema
+            schema = {"name": "response", "schema": schema}
+        return {"type": "json_schema", "json_schema": schema}
+    return None
+
+
+def images_of(meta_json: str) -> list[str]:
+    """The image data URLs attached to a user message."""
+    value = _loads(meta_json).get("images")
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def error_info(meta_json: str) -> dict[str, Any]:
+    """What went wrong with an answer, for the pane's action: kind, status, retry_after."""
+    value = _loads(meta_json).get("error")
+    return value if isinstance(value, dict) else {}
+
+
+def classify_error(error: BluesdeskError) -> dict[str, Any]:
+    """A small, stored description of an error that decides which action the pane offers:
+    "rate_limit" (retry after a countdown), "auth" (fix the key), "model" (pick another),
+    "quota" (top up), "interrupted" (continue), "server", or "other"."""
+    code = getattr(error, "code", "") or ""
+    status = error.status if isinstance(error, StatusError) else 0
+    text = f"{code} {error.user_message}".lower()
+    kind = "other"
+    if isinstance(error, StreamInterrupted):
+        kind = "interrupted"
+    elif "quota" in text:
+        kind = "quota"
+    elif isinstance(error, RateLimited):
+        kind = "rate_limit"
+    elif isinstance(error, AuthFailed):
+        kind = "auth"
+    elif (
+        isinstance(error, NotFound)
+        or "model_not_found" in text
+        or (status in (403, 503) and "model" in text)
+    ):
+        kind = "model"
+    elif isinstance(error, Forbidden):
+        kind = "auth"
+    elif isinstance(error, (ServerError, StreamErrorEvent)):
+        kind = "server"
+    info: dict[str, Any] = {"kind": kind, "status": status}
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        info["retry_after"] = float(error.retry_after)
+    return info
 
 
 def history_messages(
@@ -162,9 +272,15 @@ def history_messages(
     """What the model sees: the system prompt and every shown user/assistant turn with text."""
     out = [ChatMessage("system", conversation.system_prompt)] if conversation.system_prompt else []
     for message in history:
-        if message.hidden or not message.text or message.role not in ("user", "assistant"):
+        if message.hidden or message.role not in ("user", "assistant"):
             continue
-        out.append(ChatMessage(message.role, message.text))
+        images = images_of(message.meta_json) if message.role == "user" else []
+        if images:
+            parts: list[dict[str, Any]] = [{"type": "text", "text": message.text}]
+            parts += [{"type": "image_url", "image_url": {"url": url}} for url in images]
+            out.append(ChatMessage(message.role, parts))
+        elif message.text:
+            out.append(ChatMessage(message.role, message.text))
     return out
 
 
@@ -188,6 +304,34 @@ def catalog_prices(catalog: PriceSource) -> PriceProvider:
     return price_for
 
 
+class ModelSource(Protocol):
+    """What chat needs of the catalog to pick a model's API style."""
+
+    async def snapshot(self, profile: GatewayProfile | None = None) -> Any: ...
+
+
+def catalog_styles(catalog: ModelSource) -> StyleProvider:
+    """A StyleProvider over the catalog: Claude-native models speak Claude, Gemini-native ones
+    Gemini, every other model the OpenAI style; None when the catalog does not know the model."""
+
+    async def style_for(profile: GatewayProfile, model: str) -> ApiStyle | None:
+        snapshot = await catalog.snapshot(profile)
+        found = snapshot.model(model) if snapshot is not None else None
+        if found is None:
+            return None
+        return style_of(frozenset(str(c) for c in found.capabilities))
+
+    return style_for
+
+
+def style_of(capabilities: frozenset[str]) -> ApiStyle:
+    if "claude_native" in capabilities:
+        return ApiStyle.CLAUDE
+    if "gemini_native" in capabilities:
+        return ApiStyle.GEMINI
+    return ApiStyle.OPENAI
+
+
 # ---- The service --------------------------------------------------------------------------
 
 
@@ -198,12 +342,14 @@ class ChatService:
         client_for: ClientProvider,
         *,
         price_for: PriceProvider | None = None,
+        style_for: StyleProvider | None = None,
         save_interval: float = SAVE_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self._client_for = client_for
         self._price_for = price_for
+        self.style_provider = style_for
         self.save_interval = save_interval
         self._clock = clock
 
@@ -242,15 +388,22 @@ class ChatService:
     # ---- sending
 
     async def send(
-        self, conversation_id: str, text: str, *, on_update: Listener | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        images: Sequence[str] = (),
+        on_update: Listener | None = None,
     ) -> StoredMessage:
-        """Add the user's message and stream the answer. Returns the final assistant message.
+        """Add the user's message (with image data URLs) and stream the answer. Returns the final
+        assistant message.
 
         Gateway failures do not raise: they end up in the returned message's state and error.
         Cancelling the calling task saves the partial answer as ``stopped`` and re-raises.
         """
         conversation = await self._conversation(conversation_id, require_model=True)
-        user = await self.store.add_message(conversation_id, "user", text)
+        meta = json.dumps({"images": list(images)}) if images else "{}"
+        user = await self.store.add_message(conversation_id, "user", text, meta_json=meta)
         if not conversation.title:
             await self.store.rename_conversation(conversation_id, title_from(text))
         history = await self.store.get_messages(conversation_id)
@@ -264,9 +417,7 @@ class ChatService:
         self, message_id: int, *, on_update: Listener | None = None
     ) -> StoredMessage:
         """Answer again in place of `message_id`; the old answer stays as an alternative."""
-        old = await self.store.get_message(message_id)
-        if old is None or old.role != "assistant":
-            raise ValueError(f"message {message_id} is not an assistant message")
+        old = await self._message(message_id, "assistant")
         conversation = await self._conversation(old.conversation_id, require_model=True)
         messages = await self.store.get_messages(old.conversation_id)
         history = [m for m in messages if m.order_key < old.order_key]
@@ -280,6 +431,157 @@ class ChatService:
         )
         _emit(on_update, ReplyStarted(old.conversation_id, assistant))
         return await self._stream(conversation, assistant, history, on_update)
+
+    async def edit_and_resend(
+        self, message_id: int, text: str, *, on_update: Listener | None = None
+    ) -> StoredMessage:
+        """Replace a user message's text, drop everything after it, and answer it afresh."""
+        user = await self._message(message_id, "user")
+        conversation = await self._conversation(user.conversation_id, require_model=True)
+        messages = await self.store.get_messages(user.conversation_id)
+        later = [m.id for m in messages if m.order_key > user.order_key]
+        await self.store.delete_messages(later)
+        await self.store.edit_message(message_id, text)
+        history = [m for m in await self.store.get_messages(user.conversation_id) if not m.hidden]
+        assistant = await self.store.add_message(
+            user.conversation_id, "assistant", "", state="partial", model=conversation.model
+        )
+        _emit(on_update, ReplyStarted(user.conversation_id, assistant, history=tuple(history)))
+        return await self._stream(conversation, assistant, history, on_update)
+
+    async def retry(self, message_id: int, *, on_update: Listener | None = None) -> StoredMessage:
+        """Ask again for a failed answer: it is replaced (not kept as an alternative)."""
+        old = await self._message(message_id, "assistant")
+        if old.alt_group:  # one of several answers: the failed one stays an alternative
+            return await self.regenerate(message_id, on_update=on_update)
+        conversation = await self._conversation(old.conversation_id, require_model=True)
+        await self.store.delete_message(message_id)
+        messages = await self.store.get_messages(old.conversation_id)
+        history = [m for m in messages if m.order_key < old.order_key and not m.hidden]
+        assistant = await self.store.add_message(
+            old.conversation_id, "assistant", "", state="partial", model=conversation.model
+        )
+        _emit(on_update, ReplyStarted(old.conversation_id, assistant, history=tuple(history)))
+        return await self._stream(conversation, assistant, history, on_update)
+
+    async def continue_answer(
+        self, message_id: int, *, on_update: Listener | None = None
+    ) -> StoredMessage:
+        """Carry on an answer that was stopped or interrupted: the model sees the partial text and
+        is asked to go on; what it writes is appended to the same message."""
+        old = await self._message(message_id, "assistant")
+        conversation = await self._conversation(old.conversation_id, require_model=True)
+        messages = [m for m in await self.store.get_messages(old.conversation_id) if not m.hidden]
+        if not messages or messages[-1].id != message_id:
+            raise ValueError("only the last answer can be continued")
+        before = messages[:-1]
+        await self.store.update_message_text(message_id, old.text, "partial", error="")
+        live = await self._message(message_id, "assistant")
+        _emit(on_update, ReplyStarted(old.conversation_id, live, history=tuple(before)))
+        request = [*messages, _continue_request(old)]
+        return await self._stream(conversation, live, request, on_update, prefix=old.text)
+
+    async def _message(self, message_id: int, role: str) -> StoredMessage:
+        message = await self.store.get_message(message_id)
+        if message is None or message.role != role:
+            raise ValueError(f"message {message_id} is not a {role} message")
+        return message
+
+    # ---- editing the transcript
+
+    async def delete_message(self, message_id: int) -> list[StoredMessage]:
+        """Delete one message; returns what `undo_delete_messages` needs to put it back. When it
+        was the shown alternative of its group, another answer of the group is shown instead."""
+        message = await self.store.get_message(message_id)
+        if message is None:
+            return []
+        await self.store.delete_message(message_id)
+        if message.alt_group and not message.hidden:
+            siblings = [
+                m
+                for m in await self.store.get_messages(message.conversation_id)
+                if m.alt_group == message.alt_group
+            ]
+            if siblings:
+                await self.store.show_alternative(siblings[-1].id)
+        return [message]
+
+    async def undo_delete_messages(self, messages: list[StoredMessage]) -> None:
+        await self.store.restore_messages(messages)
+        for m in messages:
+            if m.alt_group and not m.hidden:
+                await self.store.show_alternative(m.id)
+
+    async def delete_conversation(
+        self, conversation_id: str
+    ) -> tuple[Conversation, list[StoredMessage]] | None:
+        """Delete a conversation; returns what `undo_delete_conversation` needs."""
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None:
+            return None
+        messages = await self.store.get_messages(conversation_id)
+        await self.store.delete_conversation(conversation_id)
+        return conversation, messages
+
+    async def undo_delete_conversation(
+        self, deleted: tuple[Conversation, list[StoredMessage]]
+    ) -> None:
+        await self.store.restore_conversation(*deleted)
+
+    async def duplicate(self, conversation_id: str) -> Conversation:
+        """A copy of the whole conversation (alternatives included) under a new id."""
+        conversation = await self._conversation(conversation_id)
+        messages = await self.store.get_messages(conversation_id)
+        copy = _retitled(conversation, f"{conversation.title or 'Conversation'} (copy)")
+        return await self.store.import_conversation(copy, messages)
+
+    async def fork(self, message_id: int) -> Conversation:
+        """A new conversation holding the shown messages up to and including `message_id`."""
+        message = await self.store.get_message(message_id)
+        if message is None:
+            raise ValueError(f"no message {message_id}")
+        conversation = await self._conversation(message.conversation_id)
+        messages = await self.store.get_messages(message.conversation_id)
+        kept = [
+            _standalone(m) for m in messages if not m.hidden and m.order_key <= message.order_key
+        ]
+        copy = _retitled(conversation, f"Fork of {conversation.title or 'conversation'}")
+        return await self.store.import_conversation(copy, kept)
+
+    # ---- presets
+
+    async def presets(self) -> list[Preset]:
+        return await self.store.list_presets()
+
+    async def save_preset(self, name: str, system_prompt: str, params: dict[str, Any]) -> Preset:
+        name = name.strip()
+        if not name:
+            raise ValueError("a preset needs a name")
+        preset = Preset(name, system_prompt, json.dumps(params))
+        await self.store.save_preset(preset)
+        return preset
+
+    async def delete_preset(self, name: str) -> None:
+        await self.store.delete_preset(name)
+
+    async def style_for(self, conversation: Conversation) -> ApiStyle:
+        """The API style a conversation's answer would use: its own choice, else the catalog's
+        for its model, else the profile's."""
+        if conversation.api_style:
+            return ApiStyle(conversation.api_style)
+        client = await self._client_for(conversation.profile_id)
+        return await self._default_style(client, conversation.model)
+
+    async def _default_style(self, client: GatewayClient, model: str) -> ApiStyle:
+        if self.style_provider is not None:
+            try:
+                found = await self.style_provider(client.profile, model)
+            except Exception:  # a broken catalog must not stop the answer
+                log.warning("style lookup failed for %s", model, exc_info=True)
+                found = None
+            if found is not None:
+                return found
+        return client.profile.api_style
 
     async def _conversation(
         self, conversation_id: str, *, require_model: bool = False
@@ -297,53 +599,138 @@ class ChatService:
         assistant: StoredMessage,
         history: Sequence[StoredMessage],
         on_update: Listener | None,
+        *,
+        prefix: str = "",
     ) -> StoredMessage:
-        run = _Run(self._clock)
+        run = _Run(self._clock, prefix)
         client: GatewayClient | None = None
         style = ApiStyle.OPENAI
+        # Text that arrived just before the stream stalls must not wait for the next event to
+        # be saved: a timer saves it too, so a kill loses at most `save_interval` of text.
+        saver = (
+            asyncio.ensure_future(self._autosave(assistant.id, run))
+            if self.save_interval > 0
+            else None
+        )
         try:
             client = await self._client_for(conversation.profile_id)
             style = (
                 ApiStyle(conversation.api_style)
                 if conversation.api_style
-                else (client.profile.api_style)
+                else await self._default_style(client, conversation.model)
             )
             params = chat_params(conversation)
             messages = history_messages(conversation, history)
-            stream = stream_chat(client, messages, params, style=style)
-            async with contextlib.aclosing(stream) as events:
-                async for event in events:
-                    if not run.request_id:
-                        run.request_id = client.last_meta.request_id
-                    if isinstance(event, Delta):
-                        run.add(event)
-                        if event.choice == 0:
-                            _emit(on_update, ReplyDelta(assistant.id, *run.piece(event)))
-                    elif isinstance(event, Usage):
-                        run.usage = event
-                    elif isinstance(event, Finish) and event.choice == 0:
-                        run.finish = event.reason
-                    if run.text and self._clock() - run.last_save >= self.save_interval:
-                        run.last_save = self._clock()
-                        await self.store.update_message_text(assistant.id, run.text, "partial")
+            for round_ in range(MAX_TOOL_ROUNDS + 1):
+                if round_ == MAX_TOOL_ROUNDS:  # enough tools: the model must answer now
+                    params = _replace_params(params, tool_choice="none")
+                calls = await self._stream_round(
+                    client, messages, params, style, assistant.id, run, on_update
+                )
+                if not calls or run.finish != "tool_calls" or round_ == MAX_TOOL_ROUNDS:
+                    break
+                messages += self._run_tools(calls, assistant.id, run, on_update)
             state: MessageState = "complete"
             error: BluesdeskError | None = None
         except asyncio.CancelledError:
+            await _stop(saver)
             final = await asyncio.shield(
                 self._finish(assistant, run, "stopped", None, client, style)
             )
             _emit(on_update, ReplyFinished(final))
             raise
         except (StreamInterrupted, StreamErrorEvent) as exc:
-            if len(exc.partial_text) > len(run.text):
-                run.parts = [exc.partial_text]
+            if len(prefix + exc.partial_text) > len(run.text):
+                run.parts = [prefix + exc.partial_text]
             state = "interrupted" if isinstance(exc, StreamInterrupted) else "error"
             error = exc
         except BluesdeskError as exc:  # refused by the gateway, or no profile/key to ask it
             state, error = "error", exc
+        except BaseException:
+            await _stop(saver)
+            raise
+        await _stop(saver)  # before the final write, which must be the last one
         final = await self._finish(assistant, run, state, error, client, style)
         _emit(on_update, ReplyFinished(final, error))
         return final
+
+    async def _stream_round(
+        self,
+        client: GatewayClient,
+        messages: list[ChatMessage],
+        params: ChatParams,
+        style: ApiStyle,
+        message_id: int,
+        run: _Run,
+        on_update: Listener | None,
+    ) -> list[dict[str, str]]:
+        """Stream one request into `run`; returns the tool calls the model made (OpenAI shape
+        pieces: id, name, arguments), assembled from their streamed parts."""
+        calls: dict[int, dict[str, str]] = {}
+        run.request_id = ""  # the last request's id is the one the answer's text came from
+        stream = stream_chat(client, messages, params, style=style)
+        async with contextlib.aclosing(stream) as events:
+            async for event in events:
+                if not run.request_id:
+                    run.request_id = client.last_meta.request_id
+                    run.add_billed(client.last_meta.credits_consumed)
+                if isinstance(event, Delta):
+                    run.add(event)
+                    if event.choice == 0:
+                        _emit(on_update, ReplyDelta(message_id, *run.piece(event)))
+                elif isinstance(event, ToolCallDelta):
+                    call = calls.setdefault(event.index, {"id": "", "name": "", "arguments": ""})
+                    call["id"] = call["id"] or event.id
+                    call["name"] = call["name"] or event.name
+                    call["arguments"] += event.arguments
+                elif isinstance(event, Usage):
+                    run.add_usage(event)
+                elif isinstance(event, Finish) and event.choice == 0:
+                    run.finish = event.reason
+                if run.text and self._clock() - run.last_save >= self.save_interval:
+                    await self._save_partial(message_id, run)
+        return [calls[i] for i in sorted(calls)]
+
+    def _run_tools(
+        self,
+        calls: list[dict[str, str]],
+        message_id: int,
+        run: _Run,
+        on_update: Listener | None,
+    ) -> list[ChatMessage]:
+        """Run the called tools; the messages that carry the calls and results back."""
+        for k, call in enumerate(calls):
+            call["id"] = call["id"] or f"call_{len(run.tool_calls) + k}"
+        wire = tuple(
+            {
+                "id": c["id"],
+                "type": "function",
+                "function": {"name": c["name"], "arguments": c["arguments"] or "{}"},
+            }
+            for c in calls
+        )
+        out = [ChatMessage("assistant", run.round_text(), tool_calls=wire)]
+        for call in calls:
+            result: ToolResult = run_tool(call["name"], call["arguments"])
+            record = {**call, "result": result.content, "ok": result.ok}
+            run.tool_calls.append(record)
+            _emit(on_update, ReplyToolCall(message_id, record))
+            out.append(
+                ChatMessage("tool", result.content, name=call["name"], tool_call_id=call["id"])
+            )
+        return out
+
+    async def _save_partial(self, message_id: int, run: _Run) -> None:
+        run.last_save = self._clock()
+        text = run.text
+        run.saved_chars = len(text)
+        await self.store.update_message_text(message_id, text, "partial")
+
+    async def _autosave(self, message_id: int, run: _Run) -> None:
+        while True:
+            await asyncio.sleep(self.save_interval)
+            if len(run.text) != run.saved_chars:
+                await self._save_partial(message_id, run)
 
     async def _finish(
         self,
@@ -360,8 +747,12 @@ class ChatService:
         if client is not None and self._price_for is not None:
             stats = _replace(stats, cost_usd=await self._cost(client.profile, stats))
         meta: dict[str, Any] = {"stats": asdict(stats)}
+        if error is not None:
+            meta["error"] = classify_error(error)
         if run.reasoning:
             meta["reasoning"] = "".join(run.reasoning)
+        if run.tool_calls:
+            meta["tool_calls"] = run.tool_calls
         await self.store.update_message_text(
             assistant.id,
             run.text,
@@ -407,14 +798,27 @@ class ChatService:
     async def export_markdown(self, conversation_id: str) -> str:
         return to_markdown(await self.export_doc(conversation_id))
 
+    async def export_all_json(self) -> str:
+        """Every conversation in one JSON file (`import_json` reads it back)."""
+        ids = await self.store.all_conversation_ids()
+        return to_json_many([await self.export_doc(i) for i in ids])
+
     async def import_json(self, text: str) -> Conversation:
-        """Store an exported conversation as a new one. Raises ImportFormatError (ValueError)."""
-        doc = from_json(text)
-        fields = asdict(doc)
-        del fields["messages"]
-        conversation = Conversation(id="", **fields)
-        messages = [StoredMessage(conversation_id="", **asdict(m)) for m in doc.messages]
-        return await self.store.import_conversation(conversation, messages)
+        """Store an exported conversation as a new one; of a whole export (every conversation)
+        all are stored and the first is returned. Raises ImportFormatError (ValueError)."""
+        imported = await self.import_json_many(text)
+        return imported[0]
+
+    async def import_json_many(self, text: str) -> list[Conversation]:
+        docs = from_json_many(text)
+        out = []
+        for doc in docs:
+            fields = asdict(doc)
+            del fields["messages"]
+            conversation = Conversation(id="", **fields)
+            messages = [StoredMessage(conversation_id="", **asdict(m)) for m in doc.messages]
+            out.append(await self.store.import_conversation(conversation, messages))
+        return out
 
 
 def _emit(listener: Listener | None, update: ReplyUpdate) -> None:
@@ -426,19 +830,78 @@ def _replace(stats: MessageStats, **changes: Any) -> MessageStats:
     return MessageStats(**{**asdict(stats), **changes})
 
 
+def _replace_params(params: ChatParams, **changes: Any) -> ChatParams:
+    return dataclasses.replace(params, **changes)
+
+
+async def _stop(task: asyncio.Future[None] | None) -> None:
+    """Cancel the autosave task and wait for it. The database's single writer thread keeps
+    writes in order, so a save it already started lands before the final write."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _retitled(conversation: Conversation, title: str) -> Conversation:
+    fields = asdict(conversation)
+    fields.update(title=title, pinned=False)
+    return Conversation(**fields)
+
+
+def _standalone(message: StoredMessage) -> StoredMessage:
+    """The message outside its alternatives group (a fork keeps only the shown answer)."""
+    fields = asdict(message)
+    fields.update(alt_group=0, hidden=False)
+    return StoredMessage(**fields)
+
+
+def _continue_request(answer: StoredMessage) -> StoredMessage:
+    """The user turn that asks the model to go on (sent, never stored)."""
+    fields = asdict(answer)
+    fields.update(role="user", text=CONTINUE_PROMPT, meta_json="{}", alt_group=0, hidden=False)
+    return StoredMessage(**fields)
+
+
 class _Run:
     """The bookkeeping of one streamed answer."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], prefix: str = "") -> None:
         self.clock = clock
         self.started = clock()
         self.last_save = self.started
+        self.saved_chars = len(prefix)
         self.first: float | None = None
-        self.parts: list[str] = []
+        self.parts: list[str] = [prefix] if prefix else []
         self.reasoning: list[str] = []
         self.usage: Usage | None = None
         self.finish = ""
         self.request_id = ""
+        self.tool_calls: list[dict[str, Any]] = []
+        self.billed: float | None = None
+        self._round_start = len(prefix)
+
+    def add_billed(self, usd: float | None) -> None:
+        if usd is not None:
+            self.billed = (self.billed or 0.0) + usd
+
+    def add_usage(self, usage: Usage) -> None:
+        """Usage of every request of the answer (tool rounds included) is added up."""
+        if self.usage is None:
+            self.usage = usage
+            return
+        self.usage = Usage(
+            prompt_tokens=self.usage.prompt_tokens + usage.prompt_tokens,
+            completion_tokens=self.usage.completion_tokens + usage.completion_tokens,
+        )
+
+    def round_text(self) -> str:
+        """The text of the round that just ended (what the model said beside its tool calls)."""
+        text = self.text
+        piece = text[self._round_start :]
+        self._round_start = len(text)
+        return piece
 
     @property
     def text(self) -> str:
@@ -479,4 +942,5 @@ class _Run:
             tokens_per_s=tokens_per_s,
             request_id=self.request_id,
             finish_reason=self.finish,
+            billed_usd=None if self.billed is None else round(self.billed, 8),
         )

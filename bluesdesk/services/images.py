@@ -3,7 +3,9 @@
 `ImageService.generate` posts to /v1/images/generations, takes each result as base64 or fetches
 its URL (through the same client, so the same retries and typed errors apply), converts it to
 PNG below ``media/images`` and records a row per picture. Edits go to /v1/images/edits as
-multipart. No Qt here.
+multipart. Async jobs go through /v1/tasks: `run_task` submits, polls (long-polling with
+``?wait=`` where the gateway supports it, else at a steady interval) and keeps the result like
+any other picture. No Qt here.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import io
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,14 @@ from bluesdesk.store.media import ImageRecord, MediaStore, NewImage
 log = logging.getLogger(__name__)
 
 IMAGES_SUBDIR = "images"
+THUMBS_SUBDIR = "thumbs"  # the gallery's cached thumbnails, one folder per thumbnail size
 SIZES = ("1024x1024", "1792x1024", "1024x1792", "1536x1024", "1024x1536", "512x512", "256x256")
 QUALITIES = ("standard", "hd", "low", "medium", "high", "auto")
 STYLES = ("vivid", "natural")
 RESPONSE_FORMATS = ("b64_json", "url")
+TASK_TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
+TASK_POLL_WAIT_S = 1.0  # how long a poll asks the gateway to hold its answer
+TASK_MIN_INTERVAL_S = 1.0  # gateways that ignore ?wait= are still polled only this often
 # When the gateway names no endpoint types, these name fragments mark an image model.
 _IMAGE_NAME_HINTS = (
     "dall-e", "gpt-image", "flux", "imagen", "midjourney", "mj-", "stable-diffusion", "sdxl",
@@ -112,6 +118,75 @@ class EditRequest:
         return form
 
 
+@dataclass(frozen=True, slots=True)
+class TaskRequest:
+    """An async image job. `extra` goes into the body as is (gateway-specific options)."""
+
+    model: str
+    prompt: str
+    size: str = "1024x1024"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = dict(self.extra)
+        body.update({"model": self.model, "prompt": self.prompt, "kind": "image"})
+        if self.size:
+            body["size"] = self.size
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    """What the gateway last said about a task."""
+
+    id: str
+    status: str  # queued, in_progress, succeeded, failed, cancelled
+    progress: int = 0  # 0-100
+    result_urls: tuple[str, ...] = ()
+    error: str = ""
+    request_id: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TASK_TERMINAL
+
+
+def parse_task(data: Any, client: GatewayClient, meta: ResponseMeta) -> TaskState:
+    """A /v1/tasks answer as a TaskState; BadResponse when it names no task."""
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
+        raise BadResponse(
+            "The gateway's task answer names no task.",
+            profile=client.profile.name,
+            request_id=meta.request_id,
+        )
+    status = data.get("status")
+    progress = data.get("progress")
+    urls: list[str] = []
+    result = data.get("result")
+    if isinstance(result, dict):
+        items = result.get("images")
+        if isinstance(items, list):
+            urls = [
+                i["url"] for i in items if isinstance(i, dict) and isinstance(i.get("url"), str)
+            ]
+        if not urls and isinstance(result.get("url"), str):
+            urls = [result["url"]]
+    error = data.get("error")
+    message = ""
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        message = error["message"]
+    elif isinstance(error, str):
+        message = error
+    return TaskState(
+        id=data["id"],
+        status=status if isinstance(status, str) else "in_progress",
+        progress=max(0, min(100, int(progress))) if isinstance(progress, int | float) else 0,
+        result_urls=tuple(urls),
+        error=message,
+        request_id=meta.request_id,
+    )
+
+
 def to_png(data: bytes) -> tuple[bytes, int, int]:
     """(PNG bytes, width, height) of any image Pillow reads; PNG input is kept byte for byte."""
     try:
@@ -125,6 +200,27 @@ def to_png(data: bytes) -> tuple[bytes, int, int]:
             return buf.getvalue(), width, height
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise BadResponse("The gateway sent an image that cannot be read.") from exc
+
+
+def thumb_path(media_dir: Path, record: ImageRecord, edge: int) -> Path:
+    """Where the gallery caches `record`'s thumbnail of `edge` pixels (a PNG)."""
+    return media_dir / THUMBS_SUBDIR / str(edge) / (Path(record.path).stem + ".png")
+
+
+def read_image_file(path: Path) -> bytes:
+    """A picture file as PNG bytes for an upload (edits take PNG). Raises OSError when the file
+    cannot be read and ValueError when it is not a picture."""
+    data = path.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            if img.format == "PNG":
+                return data
+            buf = io.BytesIO()
+            img.save(buf, "PNG")
+            return buf.getvalue()
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"{path.name} is not a picture this app can read") from exc
 
 
 class ImageService:
@@ -168,6 +264,65 @@ class ImageService:
             params["cost"] = round(price_per_image * len(pictures), 6)
         return await self._keep(client, pictures, request.model, request.prompt, params, meta)
 
+    # ---- async tasks --------------------------------------------------------------------------
+
+    async def submit_task(self, client: GatewayClient, request: TaskRequest) -> TaskState:
+        data, meta = await client.request_json("POST", "tasks", json=request.body())
+        return parse_task(data, client, meta)
+
+    async def poll_task(
+        self, client: GatewayClient, task_id: str, *, wait: float = 0.0
+    ) -> TaskState:
+        params = {"wait": f"{wait:g}"} if wait > 0 else None
+        data, meta = await client.request_json("GET", f"tasks/{task_id}", params=params)
+        return parse_task(data, client, meta)
+
+    async def cancel_task(self, client: GatewayClient, task_id: str) -> TaskState:
+        data, meta = await client.request_json("POST", f"tasks/{task_id}/cancel", json={})
+        return parse_task(data, client, meta)
+
+    async def run_task(
+        self,
+        client: GatewayClient,
+        request: TaskRequest,
+        *,
+        on_update: Callable[[TaskState], None] | None = None,
+        price_per_image: float | None = None,
+        poll_wait: float = TASK_POLL_WAIT_S,
+        min_interval: float = TASK_MIN_INTERVAL_S,
+    ) -> tuple[TaskState, list[ImageRecord]]:
+        """Submit, follow to the end, keep the result images. A cancelled or failed task
+        returns its final state and no images; cancelling this coroutine leaves the gateway's
+        task running (call `cancel_task` for that)."""
+        loop = asyncio.get_running_loop()
+        state = await self.submit_task(client, request)
+        if on_update is not None:
+            on_update(state)
+        while not state.finished:
+            started = loop.time()
+            state = await self.poll_task(client, state.id, wait=poll_wait)
+            if on_update is not None:
+                on_update(state)
+            left = min_interval - (loop.time() - started)
+            if not state.finished and left > 0:
+                # The gateway answered at once (no long-poll): pace the polling ourselves.
+                await asyncio.sleep(left)
+        if state.status != "succeeded":
+            return state, []
+        if not state.result_urls:
+            raise BadResponse(
+                "The gateway's finished task holds no images.",
+                profile=client.profile.name,
+                request_id=state.request_id,
+            )
+        pictures = [((await client.request_bytes("GET", url))[0], "") for url in state.result_urls]
+        params: dict[str, Any] = {"task_id": state.id, "size": request.size, "n": len(pictures)}
+        if price_per_image is not None:
+            params["cost"] = round(price_per_image * len(pictures), 6)
+        meta = ResponseMeta(request_id=state.request_id)
+        records = await self._keep(client, pictures, request.model, request.prompt, params, meta)
+        return state, records
+
     async def gallery(self, limit: int = -1, offset: int = 0) -> list[ImageRecord]:
         return await self.store.images(limit, offset)
 
@@ -175,8 +330,16 @@ class ImageService:
         record = await self.store.delete_image(image_id)
         if record is None:
             return False
-        with contextlib.suppress(FileNotFoundError):
-            await asyncio.to_thread(self.file_of(record).unlink)
+
+        def remove() -> None:
+            with contextlib.suppress(FileNotFoundError):
+                self.file_of(record).unlink()
+            thumbs = self.media_dir / THUMBS_SUBDIR
+            if thumbs.is_dir():
+                for size in thumbs.iterdir():
+                    (size / (Path(record.path).stem + ".png")).unlink(missing_ok=True)
+
+        await asyncio.to_thread(remove)
         return True
 
     # ---- internals ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Text to speech and speech to text through a gateway; every generated clip is kept.
 
 `SpeechService.synthesize` posts to /v1/audio/speech, writes the audio below ``media/speech``
-and records a row; `transcribe` uploads a file to /v1/audio/transcriptions. No Qt here.
+and records a row (with the speed asked for and, when the caller knows the price, the cost);
+`transcribe` uploads a file to /v1/audio/transcriptions. No Qt here.
 """
 
 from __future__ import annotations
@@ -76,6 +77,15 @@ def wav_duration(data: bytes) -> float:
         return 0.0
 
 
+def wav_is_complete(data: bytes) -> bool:
+    """Does a WAV body hold as many bytes as its RIFF header declares? (a cut body does not)"""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return False
+    declared = int.from_bytes(data[4:8], "little") + 8
+    # Streaming encoders write 0 or 0xFFFFFFFF when they do not know the size in advance.
+    return declared in (8, 0xFFFFFFFF + 8) or len(data) >= declared
+
+
 class SpeechService:
     """Make clips, list and delete them, and transcribe audio files."""
 
@@ -86,7 +96,9 @@ class SpeechService:
     def file_of(self, clip: ClipRecord) -> Path:
         return self.media_dir / clip.path
 
-    async def synthesize(self, client: GatewayClient, request: SpeechRequest) -> ClipRecord:
+    async def synthesize(
+        self, client: GatewayClient, request: SpeechRequest, *, cost: float | None = None
+    ) -> ClipRecord:
         body = {
             "model": request.model,
             "voice": request.voice,
@@ -98,6 +110,13 @@ class SpeechService:
         if not data:
             raise BadResponse(
                 "The gateway sent empty audio.",
+                profile=client.profile.name,
+                request_id=meta.request_id,
+            )
+        if request.format == "wav" and not wav_is_complete(data):
+            raise BadResponse(
+                "The gateway sent incomplete audio (the WAV file is cut short).",
+                hint="Nothing was saved. Try again.",
                 profile=client.profile.name,
                 request_id=meta.request_id,
             )
@@ -122,6 +141,8 @@ class SpeechService:
                 duration_s=wav_duration(data) if request.format == "wav" else 0.0,
                 profile_id=client.profile.id,
                 request_id=meta.request_id,
+                params={"speed": request.speed}
+                | ({"cost": round(cost, 6)} if cost is not None else {}),
             )
         except BaseException:
             (self.media_dir / rel).unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from bluesdesk.store.conversations import (
     Conversation,
     ConversationStore,
+    Preset,
     SearchHit,
     StoredMessage,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "ConversationStore",
     "Database",
     "ModelCache",
+    "Preset",
     "SearchHit",
     "StoredMessage",
 ]

@@ -290,15 +290,43 @@ class ConversationStore:
 
         return await self.db.read(query)
 
-    async def get_messages(self, conversation_id: str) -> list[StoredMessage]:
+    async def get_messages(self, conversation_id: str, *, last: int = 0) -> list[StoredMessage]:
+        """The conversation's messages in transcript order; with `last`, only the last ones
+        (a long conversation opens with its tail, without reading every row)."""
+
         def query(conn: sqlite3.Connection) -> list[StoredMessage]:
-            rows = conn.execute(
-                f"SELECT {_MSG_COLUMNS} FROM messages WHERE conversation_id = ? {_MSG_ORDER}",
-                (conversation_id,),
-            ).fetchall()
+            if last > 0:
+                # The newest `last` rows by id come off the (conversation_id, id) index; only
+                # those are then sorted into transcript order. A late alternative of an older
+                # answer belongs before the cut, so it is left out with its group.
+                row = conn.execute(
+                    "SELECT id FROM messages WHERE conversation_id = ?"
+                    " ORDER BY id DESC LIMIT 1 OFFSET ?",
+                    (conversation_id, last - 1),
+                ).fetchone()
+                cut = int(row[0]) if row is not None else 0
+                rows = conn.execute(
+                    f"SELECT {_MSG_COLUMNS} FROM messages WHERE conversation_id = ? AND id >= ?"
+                    f" AND CASE WHEN alt_group > 0 THEN alt_group ELSE id END >= ? {_MSG_ORDER}",
+                    (conversation_id, cut, cut),
+                ).fetchall()
+            else:
+                rows = conn.execute(
+                    f"SELECT {_MSG_COLUMNS} FROM messages WHERE conversation_id = ? {_MSG_ORDER}",
+                    (conversation_id,),
+                ).fetchall()
             return [_message(r) for r in rows]
 
         return await self.db.read(query)
+
+    async def count_messages(self, conversation_id: str) -> int:
+        """How many messages the conversation holds (hidden alternatives included)."""
+        row = await self.db.read(
+            lambda c: c.execute(
+                "SELECT count(*) FROM messages WHERE conversation_id = ?", (conversation_id,)
+            ).fetchone()
+        )
+        return int(row[0])
 
     async def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Full-text search over message text, best matches first."""
@@ -414,68 +442,173 @@ class ConversationStore:
         Message ids are assigned anew; `alt_group` references between the given messages (by
         their old ids) are mapped onto the new ids.
         """
-        conv = Conversation(
-            id=uuid.uuid4().hex,
-            title=conversation.title,
-            profile_id=conversation.profile_id,
-            model=conversation.model,
-            created_at=conversation.created_at,
-            updated_at=conversation.updated_at,
-            pinned=conversation.pinned,
-            system_prompt=conversation.system_prompt,
-            api_style=conversation.api_style,
-            params_json=conversation.params_json,
-        )
+        conv = _with_id(conversation, uuid.uuid4().hex)
 
         def insert(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                f"INSERT INTO conversations ({_CONV_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    conv.id,
-                    conv.title,
-                    conv.profile_id,
-                    conv.model,
-                    conv.created_at,
-                    conv.updated_at,
-                    int(conv.pinned),
-                    conv.system_prompt,
-                    conv.api_style,
-                    conv.params_json,
-                ),
-            )
-            new_ids: dict[int, int] = {}
-            # Group heads first, so every alt_group points at an id that already exists.
-            for m in sorted(messages, key=lambda m: (m.order_key, m.id)):
-                group = new_ids.get(m.alt_group, 0) if m.alt_group else 0
-                cur = conn.execute(
-                    "INSERT INTO messages (conversation_id, role, text, state, model, created_at,"
-                    " updated_at, request_id, prompt_tokens, completion_tokens, error, meta_json,"
-                    " alt_group, hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        conv.id,
-                        m.role,
-                        m.text,
-                        m.state,
-                        m.model,
-                        m.created_at,
-                        m.updated_at,
-                        m.request_id,
-                        m.prompt_tokens,
-                        m.completion_tokens,
-                        m.error,
-                        m.meta_json,
-                        group,
-                        int(m.hidden),
-                    ),
-                )
-                assert cur.lastrowid is not None
-                new_ids[m.id] = cur.lastrowid
-                if m.alt_group == m.id:  # the head of its own group
-                    conn.execute(
-                        "UPDATE messages SET alt_group = ? WHERE id = ?",
-                        (cur.lastrowid, cur.lastrowid),
-                    )
+            _insert_conversation(conn, conv)
+            _insert_messages(conn, conv.id, messages, keep_ids=False)
 
         await self.db.write(insert)
         return conv
+
+    # ---- undo, duplicate, fork, edit --------------------------------------------------------
+
+    async def restore_conversation(
+        self, conversation: Conversation, messages: list[StoredMessage]
+    ) -> None:
+        """Put back a deleted conversation exactly as it was: same id, same message ids (undo)."""
+
+        def insert(conn: sqlite3.Connection) -> None:
+            _insert_conversation(conn, conversation)
+            _insert_messages(conn, conversation.id, messages, keep_ids=True)
+
+        await self.db.write(insert)
+
+    async def restore_messages(self, messages: list[StoredMessage]) -> None:
+        """Put back deleted messages with their ids (undo); their conversation must exist."""
+        if not messages:
+            return
+
+        def insert(conn: sqlite3.Connection) -> None:
+            _insert_messages(conn, messages[0].conversation_id, messages, keep_ids=True)
+
+        await self.db.write(insert)
+
+    async def delete_messages(self, message_ids: list[int]) -> None:
+        """Delete several messages in one transaction."""
+        if not message_ids:
+            return
+
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in message_ids])
+
+        await self.db.write(delete)
+
+    async def edit_message(self, message_id: int, text: str, meta_json: str | None = None) -> None:
+        """Change a message's text (and metadata) in place, keeping its state."""
+        await self.db.write(
+            lambda c: c.execute(
+                "UPDATE messages SET text = ?, meta_json = coalesce(?, meta_json),"
+                " updated_at = ? WHERE id = ?",
+                (text, meta_json, time.time(), message_id),
+            )
+        )
+
+    async def all_conversation_ids(self) -> list[str]:
+        rows = await self.db.read(
+            lambda c: c.execute(
+                "SELECT id FROM conversations ORDER BY pinned DESC, updated_at DESC"
+            ).fetchall()
+        )
+        return [str(r[0]) for r in rows]
+
+    # ---- presets ------------------------------------------------------------------------------
+
+    async def list_presets(self) -> list[Preset]:
+        rows = await self.db.read(
+            lambda c: c.execute(
+                "SELECT name, system_prompt, params_json FROM chat_presets ORDER BY lower(name)"
+            ).fetchall()
+        )
+        return [Preset(str(a), str(b), str(c)) for a, b, c in rows]
+
+    async def save_preset(self, preset: Preset) -> None:
+        """Create or replace the preset of that name."""
+        await self.db.write(
+            lambda c: c.execute(
+                "INSERT INTO chat_presets (name, system_prompt, params_json, updated_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+                " system_prompt = excluded.system_prompt, params_json = excluded.params_json,"
+                " updated_at = excluded.updated_at",
+                (preset.name, preset.system_prompt, preset.params_json, time.time()),
+            )
+        )
+
+    async def delete_preset(self, name: str) -> None:
+        await self.db.write(lambda c: c.execute("DELETE FROM chat_presets WHERE name = ?", (name,)))
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A named system prompt with parameters, applied to conversations from the drawer."""
+
+    name: str
+    system_prompt: str = ""
+    params_json: str = "{}"
+
+
+def _with_id(conversation: Conversation, new_id: str) -> Conversation:
+    return Conversation(
+        id=new_id,
+        title=conversation.title,
+        profile_id=conversation.profile_id,
+        model=conversation.model,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        pinned=conversation.pinned,
+        system_prompt=conversation.system_prompt,
+        api_style=conversation.api_style,
+        params_json=conversation.params_json,
+    )
+
+
+def _insert_conversation(conn: sqlite3.Connection, conv: Conversation) -> None:
+    conn.execute(
+        f"INSERT INTO conversations ({_CONV_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            conv.id,
+            conv.title,
+            conv.profile_id,
+            conv.model,
+            conv.created_at,
+            conv.updated_at,
+            int(conv.pinned),
+            conv.system_prompt,
+            conv.api_style,
+            conv.params_json,
+        ),
+    )
+
+
+def _insert_messages(
+    conn: sqlite3.Connection,
+    conversation_id: str,
+    messages: list[StoredMessage],
+    *,
+    keep_ids: bool,
+) -> None:
+    """Insert messages into one conversation. With `keep_ids` the rows get their old ids back
+    (undo); otherwise fresh ids, with `alt_group` references mapped onto them (import, copy)."""
+    new_ids: dict[int, int] = {}
+    # Group heads first, so every alt_group points at an id that already exists.
+    for m in sorted(messages, key=lambda m: (m.order_key, m.id)):
+        mapped = new_ids.get(m.alt_group, 0) if m.alt_group else 0
+        group = m.alt_group if keep_ids else mapped
+        cur = conn.execute(
+            "INSERT INTO messages (id, conversation_id, role, text, state, model, created_at,"
+            " updated_at, request_id, prompt_tokens, completion_tokens, error, meta_json,"
+            " alt_group, hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                m.id if keep_ids else None,
+                conversation_id,
+                m.role,
+                m.text,
+                m.state,
+                m.model,
+                m.created_at,
+                m.updated_at,
+                m.request_id,
+                m.prompt_tokens,
+                m.completion_tokens,
+                m.error,
+                m.meta_json,
+                group,
+                int(m.hidden),
+            ),
+        )
+        assert cur.lastrowid is not None
+        new_ids[m.id] = cur.lastrowid
+        if not keep_ids and m.alt_group == m.id:  # the head of its own group
+            conn.execute(
+                "UPDATE messages SET alt_group = ? WHERE id = ?", (cur.lastrowid, cur.lastrowid)
+            )

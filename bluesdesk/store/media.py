@@ -3,6 +3,10 @@
 The files themselves live below the media folder; rows keep their paths relative to it so the
 whole data folder can be moved. An image's cost and generation settings travel in `params_json`
 (the schema has no cost column, and the settings differ per model family anyway).
+
+A clip's speed and cost have no column in `audio_clips` (released schema); until a migration adds
+one they live in a side table, `audio_clip_params`, created on the first write that needs it
+(`CREATE TABLE IF NOT EXISTS`, so any process may create it) and read only where it exists.
 """
 
 from __future__ import annotations
@@ -18,8 +22,14 @@ _IMAGE_COLUMNS = (
     "id, profile_id, model, prompt, path, width, height, params_json, request_id, created_at"
 )
 _CLIP_COLUMNS = (
-    "id, profile_id, model, voice, input_text, path, format, duration_s, request_id, created_at"
+    "c.id, c.profile_id, c.model, c.voice, c.input_text, c.path, c.format, c.duration_s, "
+    "c.request_id, c.created_at"
 )
+_CLIP_PARAMS_TABLE = """
+CREATE TABLE IF NOT EXISTS audio_clip_params (
+    clip_id     INTEGER PRIMARY KEY REFERENCES audio_clips(id) ON DELETE CASCADE,
+    params_json TEXT NOT NULL DEFAULT '{}'
+)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,17 @@ class ClipRecord:
     duration_s: float
     request_id: str
     created_at: float
+    params: dict[str, Any] = field(default_factory=dict)  # speed, cost
+
+    @property
+    def speed(self) -> float:
+        value = self.params.get("speed")
+        return float(value) if isinstance(value, int | float) else 1.0
+
+    @property
+    def cost(self) -> float | None:
+        value = self.params.get("cost")
+        return float(value) if isinstance(value, int | float) else None
 
 
 def _image(row: tuple[Any, ...]) -> ImageRecord:
@@ -91,7 +112,13 @@ def _image(row: tuple[Any, ...]) -> ImageRecord:
 
 
 def _clip(row: tuple[Any, ...]) -> ClipRecord:
-    cid, profile_id, model, voice, text, path, fmt, duration, request_id, created = row
+    cid, profile_id, model, voice, text, path, fmt, duration, request_id, created = row[:10]
+    params: Any = {}
+    if len(row) > 10 and row[10]:
+        try:
+            params = json.loads(row[10])
+        except ValueError:
+            params = {}
     return ClipRecord(
         id=int(cid),
         profile_id=str(profile_id),
@@ -103,7 +130,24 @@ def _clip(row: tuple[Any, ...]) -> ClipRecord:
         duration_s=float(duration),
         request_id=str(request_id),
         created_at=float(created),
+        params=params if isinstance(params, dict) else {},
     )
+
+
+def _has_clip_params(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audio_clip_params'"
+    ).fetchone()
+    return row is not None
+
+
+def _clip_select(conn: sqlite3.Connection) -> str:
+    if _has_clip_params(conn):
+        return (
+            f"SELECT {_CLIP_COLUMNS}, p.params_json FROM audio_clips AS c "
+            "LEFT JOIN audio_clip_params AS p ON p.clip_id = c.id"
+        )
+    return f"SELECT {_CLIP_COLUMNS} FROM audio_clips AS c"
 
 
 class MediaStore:
@@ -203,7 +247,10 @@ class MediaStore:
         duration_s: float = 0.0,
         profile_id: str = "",
         request_id: str = "",
+        params: dict[str, Any] | None = None,
     ) -> ClipRecord:
+        extra = dict(params or {})
+
         def insert(conn: sqlite3.Connection) -> ClipRecord:
             cursor = conn.execute(
                 "INSERT INTO audio_clips (profile_id, model, voice, input_text, path, format, "
@@ -211,6 +258,13 @@ class MediaStore:
                 (profile_id, model, voice, input_text, path, fmt, duration_s, request_id,
                  created_at),
             )  # fmt: skip
+            clip_id = int(cursor.lastrowid or 0)
+            if extra:
+                conn.execute(_CLIP_PARAMS_TABLE)
+                conn.execute(
+                    "INSERT OR REPLACE INTO audio_clip_params (clip_id, params_json) VALUES (?, ?)",
+                    (clip_id, json.dumps(extra, sort_keys=True)),
+                )
             return ClipRecord(
                 id=int(cursor.lastrowid or 0),
                 profile_id=profile_id,
@@ -222,6 +276,7 @@ class MediaStore:
                 duration_s=duration_s,
                 request_id=request_id,
                 created_at=created_at,
+                params=extra,
             )
 
         return await self._db.write(insert)
@@ -229,8 +284,7 @@ class MediaStore:
     async def clips(self, limit: int = -1) -> list[ClipRecord]:
         def select(conn: sqlite3.Connection) -> list[ClipRecord]:
             rows = conn.execute(
-                f"SELECT {_CLIP_COLUMNS} FROM audio_clips ORDER BY created_at DESC, id ASC LIMIT ?",
-                (limit,),
+                f"{_clip_select(conn)} ORDER BY c.created_at DESC, c.id ASC LIMIT ?", (limit,)
             ).fetchall()
             return [_clip(r) for r in rows]
 
@@ -238,11 +292,11 @@ class MediaStore:
 
     async def delete_clip(self, clip_id: int) -> ClipRecord | None:
         def delete(conn: sqlite3.Connection) -> ClipRecord | None:
-            row = conn.execute(
-                f"SELECT {_CLIP_COLUMNS} FROM audio_clips WHERE id = ?", (clip_id,)
-            ).fetchone()
+            row = conn.execute(f"{_clip_select(conn)} WHERE c.id = ?", (clip_id,)).fetchone()
             if row is None:
                 return None
+            if _has_clip_params(conn):
+                conn.execute("DELETE FROM audio_clip_params WHERE clip_id = ?", (clip_id,))
             conn.execute("DELETE FROM audio_clips WHERE id = ?", (clip_id,))
             return _clip(row)
 

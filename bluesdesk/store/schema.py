@@ -113,5 +113,37 @@ ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX conversations_pinned ON conversations (pinned DESC, updated_at DESC);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Favourite models get a table of their own (they were JSON lists in model_cache under
+# "favourites:<profile id>"); those rows move here. Safe to run over a half-migrated file:
+# IF NOT EXISTS, OR IGNORE, and a malformed old list is skipped rather than failing the upgrade.
+_FAVOURITES = """
+CREATE TABLE IF NOT EXISTS favourites (
+    profile_id TEXT NOT NULL,
+    model_id   TEXT NOT NULL,
+    created_at REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (profile_id, model_id)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO favourites (profile_id, model_id, created_at)
+SELECT substr(c.profile_id, 12), j.value, c.fetched_at
+FROM model_cache AS c,
+     json_each(CASE WHEN NOT json_valid(c.json) THEN '[]'
+                    WHEN json_type(c.json) = 'array' THEN c.json
+                    ELSE '[]' END) AS j
+WHERE substr(c.profile_id, 1, 11) = 'favourites:' AND length(c.profile_id) > 11
+  AND j.type = 'text' AND j.value <> '';
+DELETE FROM model_cache WHERE substr(profile_id, 1, 11) = 'favourites:';
+"""
+
+# Chat presets: a named system prompt with parameters (the same JSON as conversations.params_json)
+# that the user saves from the parameters drawer and applies to any conversation.
+_CHAT_PRESETS = """
+CREATE TABLE IF NOT EXISTS chat_presets (
+    name          TEXT PRIMARY KEY,
+    system_prompt TEXT NOT NULL DEFAULT '',
+    params_json   TEXT NOT NULL DEFAULT '{}',
+    updated_at    REAL NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _FAVOURITES, _CHAT_PRESETS)
 LATEST = len(MIGRATIONS)

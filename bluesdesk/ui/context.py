@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bluesdesk.services.speech import SpeechService
     from bluesdesk.settings import SettingsStore
     from bluesdesk.store.db import Database
+    from bluesdesk.ui.theme import ThemeManager
 
 
 class ConnectionBus(QObject):
@@ -66,6 +67,7 @@ class AppContext:
     speech: SpeechService | None = None  # speech clips and transcripts (Speech pane)
     account: AccountService | None = None  # console sign-in, balance, API keys (Account pane)
     notices: list[str] = field(default_factory=list)
+    theme: ThemeManager | None = None  # the app's light/dark switch (Settings → Appearance)
 
     def __post_init__(self) -> None:
         if self.pool is not None:

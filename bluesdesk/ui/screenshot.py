@@ -6,7 +6,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from bluesdesk.ui.main_window import MainWindow
+from bluesdesk.ui.main_window import PANE_KEYS, MainWindow
 from bluesdesk.ui.widgets.pane import Pane
 
 log = logging.getLogger(__name__)
@@ -32,20 +32,26 @@ async def wait_ready(pane: Pane, timeout: float) -> bool:
     return True
 
 
-async def capture_panes(window: MainWindow, out_dir: Path, *, timeout: float = 20.0) -> list[str]:
-    """Save `out_dir/<pane>.png` (the folder must exist) for every pane; returns problems."""
+async def capture_panes(
+    window: MainWindow, out_dir: Path, *, timeout: float = 20.0, suffix: str = ""
+) -> list[str]:
+    """Save `out_dir/<pane><suffix>.png` (the folder must exist) for every pane.
+
+    Panes the window has not built yet are built here. Returns the problems met.
+    """
     problems: list[str] = []
     if window.showing_first_run():
         window.pages.setCurrentIndex(0)  # screenshots show the panes, not the welcome screen
     window.resize(1180, 760)  # the same size every time, whatever geometry was saved
-    for key, pane in window.panes.items():
+    for key in PANE_KEYS:
         window.show_pane(key, remember=False)
+        pane = window.panes[key]
         if not await wait_ready(pane, timeout):
             problems.append(f"{key}: not ready after {timeout:.0f} s")
         # Let Qt run pending layout and paint events. Never processEvents() here: inside a
         # task it would run other tasks' steps re-entrantly and asyncio drops them.
         await asyncio.sleep(0.03)
-        path = out_dir / f"{key}.png"
+        path = out_dir / f"{key}{suffix}.png"
         if not window.grab().save(str(path), "PNG"):
             problems.append(f"{key}: could not write {path}")
         else:

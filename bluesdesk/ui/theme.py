@@ -8,6 +8,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+PREFERENCES = ("system", "light", "dark")
+
 
 def resource_text(name: str) -> str:
     return (resources.files("bluesdesk") / "resources" / name).read_text(encoding="utf-8")
@@ -30,7 +32,14 @@ class ThemeManager(QObject):
         app.setStyle("Fusion")  # the same metrics everywhere, so the stylesheet looks the same
         app.styleHints().colorSchemeChanged.connect(lambda *_: self.apply())
 
+    @property
+    def preference(self) -> str:
+        """One of `PREFERENCES`: system, light or dark."""
+        return self._preference
+
     def set_preference(self, preference: str) -> None:
+        if preference not in PREFERENCES:
+            raise ValueError(f"unknown theme preference {preference!r}")
         self._preference = preference
         self.apply()
 

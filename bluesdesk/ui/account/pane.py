@@ -1,17 +1,20 @@
 """Account: sign in to the gateway's console, see the balance, and manage API keys.
 
 Three pages: no gateway (or no account service), the sign-in form (password, 2FA code, or a
-pasted access token), and the signed-in view (overview card + API keys table). Every gateway
-call runs through the TaskRunner; failures are shown in the pane, and a `SignedOut` from the
-service brings the sign-in form back with its message.
+pasted access token — only the latter when /api/status says password login is off or behind
+Turnstile), and the signed-in view: the overview card above four tabs (usage charts, API keys,
+logs, and channels for admins). Every gateway call runs through the TaskRunner; failures are
+shown in the pane, and a `SignedOut` from the service brings the sign-in form back.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -25,19 +28,32 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from bluesdesk.errors import BluesdeskError
-from bluesdesk.gateway.console import ApiToken
-from bluesdesk.services.account import AccountService, Overview, SignedOut
+from bluesdesk.core.pricing import QuotaSettings
+from bluesdesk.errors import BluesdeskError, GatewayError
+from bluesdesk.gateway.console import ApiToken, LoginOptions
+from bluesdesk.services.account import AccountService, Overview, SignedOut, quota_text
+from bluesdesk.ui.account.channels import ChannelsTab
+from bluesdesk.ui.account.charts import UsageCharts
+from bluesdesk.ui.account.logs import LogsTab
 from bluesdesk.ui.account.tokens import TokenDialog, TokensModel
 from bluesdesk.ui.context import AppContext
 from bluesdesk.ui.widgets.empty_state import EmptyState
 from bluesdesk.ui.widgets.pane import Pane
 
+log = logging.getLogger(__name__)
+
 PAGE_SIZE = 20
+LIVE_INTERVAL_MS = 15_000  # RPM/TPM cover the last 60 s; refresh while the pane is shown
+TAB_USAGE, TAB_KEYS, TAB_LOGS, TAB_CHANNELS = range(4)
+
+
+def _short_key(key: str) -> str:
+    return key[:7] + "…" + key[-4:] if len(key) > 12 else key
 
 
 def _error_text(exc: BluesdeskError) -> str:
@@ -53,7 +69,15 @@ class AccountPane(Pane):
         self.account: AccountService | None = ctx.account if ctx is not None else None
         self._loaded_for = ""
         self.page = 1
+        self.search_text = ""
         self.overview: Overview | None = None
+        self.login_options: LoginOptions | None = None
+        self.revealed_key = ""  # the last revealed key (shown and copied), never logged
+        self.models_offered: int | None = None  # catalog models in the last key dialog
+        self.pending_request = ""  # a "show in logs" that waits for the console login
+        self.live_timer = QTimer(self)
+        self.live_timer.setInterval(LIVE_INTERVAL_MS)
+        self.live_timer.timeout.connect(self._refresh_live)
 
         title = QLabel(self.tr("Account"))
         title.setObjectName("paneTitle")
@@ -115,6 +139,10 @@ class AccountPane(Pane):
         self.signed_out_label.setWordWrap(True)
         heading = QLabel(self.tr("Sign in to the gateway console"))
         heading.setObjectName("emptyTitle")
+        self.login_note = QLabel()
+        self.login_note.setObjectName("muted")
+        self.login_note.setWordWrap(True)
+        self.login_note.hide()
         self.username_edit = QLineEdit()
         self.username_edit.setPlaceholderText(self.tr("User name or email"))
         self.password_edit = QLineEdit()
@@ -172,6 +200,7 @@ class AccountPane(Pane):
         inner.setSpacing(10)
         inner.addWidget(heading)
         inner.addWidget(self.signed_out_label)
+        inner.addWidget(self.login_note)
         inner.addWidget(self.password_box)
         inner.addWidget(self.twofa_box)
         inner.addSpacing(8)
@@ -197,23 +226,66 @@ class AccountPane(Pane):
             ("used", self.tr("Used")),
             ("requests", self.tr("Requests")),
             ("group", self.tr("Group")),
+            ("today", self.tr("Today")),
             ("live", self.tr("Last minute")),
         )
-        for column, (name, caption) in enumerate(names):
+        per_row = 4  # two rows keep the card narrower than the main window's pane area
+        for index, (name, caption) in enumerate(names):
             label = QLabel(caption)
             label.setObjectName("muted")
             value = QLabel("—")
             value.setObjectName("emptyTitle")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(label, 0, column)
-            grid.addWidget(value, 1, column)
+            row, column = 2 * (index // per_row), index % per_row
+            grid.addWidget(label, row, column)
+            grid.addWidget(value, row + 1, column)
             self.figures[name] = value
 
-        keys_title = QLabel(self.tr("API keys"))
-        keys_title.setObjectName("emptyTitle")
+        self.charts = UsageCharts()
+        self.charts.days_changed.connect(lambda *_: self._run(self._load_usage(), "usage"))
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.charts, self.tr("Usage"))
+        self.tabs.addTab(self._build_keys_tab(), self.tr("API keys"))
+        if self.account is not None:
+            self.logs_tab: LogsTab | None = LogsTab(self.account, self._run, self._quota)
+            self.channels_tab: ChannelsTab | None = ChannelsTab(
+                self.account, self._run, self._quota
+            )
+            self.tabs.addTab(self.logs_tab, self.tr("Logs"))
+            self.tabs.addTab(self.channels_tab, self.tr("Channels"))
+            self.tabs.setTabVisible(TAB_CHANNELS, False)
+        else:
+            self.logs_tab = self.channels_tab = None
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self._tab_loaded: set[int] = set()
+
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+        layout.addWidget(card)
+        layout.addWidget(self.tabs, 1)
+        return page
+
+    def _build_keys_tab(self) -> QWidget:
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(self.tr("Search keys by name"))
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.returnPressed.connect(self._search_clicked)
         self.create_button = QPushButton(self.tr("Create…"))
         self.create_button.setProperty("primary", True)
         self.create_button.clicked.connect(lambda *_: self._create_clicked())
+        self.edit_button = QPushButton(self.tr("Edit…"))
+        self.edit_button.clicked.connect(lambda *_: self._edit_clicked())
+        self.copy_button = QPushButton(self.tr("Copy key"))
+        self.copy_button.setToolTip(
+            self.tr("Reveal the whole key and copy it (the gateway allows 20 per 20 minutes)")
+        )
+        self.copy_button.clicked.connect(lambda *_: self._copy_clicked())
+        self.use_button = QPushButton(self.tr("Use this key in bluesdesk"))
+        self.use_button.setToolTip(self.tr("Keep this key as the profile's API key (keyring)"))
+        self.use_button.clicked.connect(lambda *_: self._use_clicked())
         self.toggle_button = QPushButton(self.tr("Disable"))
         self.toggle_button.clicked.connect(lambda *_: self._toggle_clicked())
         self.delete_button = QPushButton(self.tr("Delete"))
@@ -228,21 +300,27 @@ class AccountPane(Pane):
         self.page_label = QLabel()
         self.page_label.setObjectName("muted")
         toolbar = QHBoxLayout()
-        toolbar.addWidget(keys_title)
-        toolbar.addStretch(1)
+        toolbar.addWidget(self.search_edit, 1)
         toolbar.addWidget(self.create_button)
+        toolbar.addWidget(self.edit_button)
+        toolbar.addWidget(self.copy_button)
+        toolbar.addWidget(self.use_button)
         toolbar.addWidget(self.toggle_button)
         toolbar.addWidget(self.delete_button)
-        toolbar.addSpacing(16)
+        toolbar.addSpacing(12)
         toolbar.addWidget(self.prev_button)
         toolbar.addWidget(self.page_label)
         toolbar.addWidget(self.next_button)
+        self.key_label = QLabel()
+        self.key_label.setObjectName("muted")
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.hide()
 
         self.tokens_model = TokensModel(self)
         self.tokens_view = QTableView()
         self.tokens_view.setModel(self.tokens_model)
         self.tokens_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.tokens_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tokens_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tokens_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tokens_view.setShowGrid(False)
         self.tokens_view.setAlternatingRowColors(True)
@@ -252,14 +330,15 @@ class AccountPane(Pane):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.tokens_view.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.tokens_view.doubleClicked.connect(lambda *_: self._edit_clicked())
 
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(12)
-        layout.addWidget(card)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 8, 0, 0)
         layout.addLayout(toolbar)
+        layout.addWidget(self.key_label)
         layout.addWidget(self.tokens_view, 1)
-        return page
+        return tab
 
     # ---- state ------------------------------------------------------------------------------
 
@@ -287,12 +366,15 @@ class AccountPane(Pane):
             user = self.account.user(profile)
             who = user.display_name or user.username if user is not None else ""
             self.subtitle.setText(self.tr("{0} on {1}").format(who, profile.name))
+            self.tabs.setTabVisible(TAB_CHANNELS, self.account.is_admin(profile))
             self.stack.setCurrentIndex(2)
         else:
             self.subtitle.setText(profile.name)
             waiting = self.account.awaiting_2fa(profile)
+            options = self.login_options
+            password_ok = options is None or options.password_form
             self.twofa_box.setVisible(waiting)
-            self.password_box.setVisible(not waiting)
+            self.password_box.setVisible(not waiting and password_ok)
             message = self.account.message(profile)
             self.signed_out_label.setText(message)
             self.signed_out_label.setVisible(bool(message))
@@ -311,14 +393,54 @@ class AccountPane(Pane):
             self._loaded_for = profile.id
             self.mark_loading()
             self._run(self._restore(), "restore")
+        self.live_timer.start()
+
+    def hideEvent(self, event: Any) -> None:
+        self.live_timer.stop()
+        super().hideEvent(event)
 
     def on_profile_changed(self) -> None:
         self._loaded_for = ""
         self.overview = None
-        self.tokens_model.set_tokens([], None)
+        self.login_options = None
+        self.apply_login_options(None)
+        self._clear_signed_in()
         self._show_state()
         if self.isVisible():
             self.on_shown()
+
+    def _clear_signed_in(self) -> None:
+        self.tokens_model.set_tokens([], None)
+        self.page = 1
+        self.revealed_key = ""
+        self.pending_request = ""
+        self.key_label.hide()
+        self._tab_loaded.clear()
+        if self.logs_tab is not None:
+            self.logs_tab.model.set_entries([], None)
+        if self.channels_tab is not None:
+            self.channels_tab.model.set_channels([], None)
+
+    def apply_login_options(self, options: LoginOptions | None) -> None:
+        """Offer only the pasted token when the gateway turned password login off or puts it
+        behind Turnstile (a challenge bluesdesk cannot show)."""
+        self.login_options = options
+        note = ""
+        if options is not None and options.turnstile:
+            note = self.tr(
+                "This gateway protects password sign-in with a Turnstile check, which "
+                "bluesdesk cannot show. Sign in on the web console, then paste an access token."
+            )
+        elif options is not None and not options.password_login:
+            note = self.tr(
+                "Password sign-in is turned off on this gateway. Paste an access token instead."
+            )
+        self.login_note.setText(note)
+        self.login_note.setVisible(bool(note))
+        self._show_state()
+
+    def _quota(self) -> QuotaSettings | None:
+        return self.overview.quota if self.overview is not None else None
 
     def refresh(self) -> None:
         self._run(self._load(), "load")
@@ -350,6 +472,10 @@ class AccountPane(Pane):
 
     async def _restore(self) -> None:
         assert self.account is not None
+        try:
+            self.apply_login_options(await self.account.login_options())
+        except GatewayError:
+            self.apply_login_options(None)  # offer every form; sign-in will say what is wrong
         if await self.account.restore() is not None:
             await self._load()
         self._show_state()
@@ -358,17 +484,75 @@ class AccountPane(Pane):
         assert self.account is not None
         self.overview = await self.account.overview()
         self._show_overview(self.overview)
-        await self._load_tokens()
+        self._tab_loaded.clear()
         self._show_state()
+        await self._load_tokens()
+        self._tab_loaded.add(TAB_KEYS)
+        await self._load_usage()
+        self._tab_loaded.add(TAB_USAGE)
+        if self.pending_request:
+            self.show_request_in_logs(self.pending_request)
+        else:
+            self._on_tab_changed(self.tabs.currentIndex())
+
+    async def _load_usage(self) -> None:
+        assert self.account is not None
+        summary = await self.account.usage(self.charts.days)
+        self.charts.show_summary(summary, self._quota())
+
+    def _on_tab_changed(self, index: int) -> None:
+        """Logs and channels load when first shown (and again after a refresh)."""
+        if index in self._tab_loaded or self.stack.currentIndex() != 2:
+            return
+        if index == TAB_LOGS and self.logs_tab is not None:
+            self._tab_loaded.add(index)
+            self.logs_tab.reload()
+        elif index == TAB_CHANNELS and self.channels_tab is not None:
+            self._tab_loaded.add(index)
+            self.channels_tab.reload()
+
+    def show_request_in_logs(self, request_id: str) -> None:
+        """Open the Logs tab filtered on `request_id` (for a chat message's "show in logs").
+
+        Before the console login is restored (or while signed out) the request waits and is
+        shown as soon as the account has loaded."""
+        if self.logs_tab is None or self.stack.currentIndex() != 2:
+            self.pending_request = request_id
+            return
+        self.pending_request = ""
+        self._tab_loaded.add(TAB_LOGS)
+        self.tabs.setCurrentIndex(TAB_LOGS)
+        self.logs_tab.show_request(request_id)
+
+    def _refresh_live(self) -> None:
+        if self.account is None or not self.isVisible() or self.stack.currentIndex() != 2:
+            return
+
+        async def live() -> None:
+            assert self.account is not None
+            stat = await self.account.log_stat()
+            self.figures["live"].setText(f"{stat.rpm} RPM · {stat.tpm:,} TPM")
+
+        self._run(live(), "live")
+
+    def _search_clicked(self) -> None:
+        self.search_text = self.search_edit.text().strip()
+        self.page = 1
+        self._run(self._load_tokens(), "tokens")
+
+    async def _fetch_tokens(self) -> Any:
+        assert self.account is not None
+        if self.search_text:
+            return await self.account.search_tokens(self.search_text, self.page, PAGE_SIZE)
+        return await self.account.tokens(self.page, PAGE_SIZE)
 
     async def _load_tokens(self) -> None:
         assert self.account is not None
-        found = await self.account.tokens(self.page, PAGE_SIZE)
+        found = await self._fetch_tokens()
         if not found.items and self.page > 1:
             self.page -= 1
-            found = await self.account.tokens(self.page, PAGE_SIZE)
-        settings = self.overview.quota if self.overview is not None else None
-        self.tokens_model.set_tokens(found.items, settings)
+            found = await self._fetch_tokens()
+        self.tokens_model.set_tokens(found.items, self._quota())
         total = f" of {(found.total - 1) // PAGE_SIZE + 1}" if found.total else ""
         self.page_label.setText(self.tr("Page {0}{1}").format(self.page, total))
         self.prev_button.setEnabled(self.page > 1)
@@ -383,6 +567,13 @@ class AccountPane(Pane):
         self.figures["requests"].setText(f"{user.request_count:,}")
         ratio = f" ×{overview.group_ratio:g}" if overview.group_ratio is not None else ""
         self.figures["group"].setText(f"{user.group}{ratio}")
+        today = overview.dashboard.get("today") if overview.dashboard else None
+        if isinstance(today, dict) and isinstance(today.get("quota"), int):
+            self.figures["today"].setText(
+                f"{quota_text(today['quota'], overview.quota)} · {today.get('requests', 0)} req"
+            )
+        else:
+            self.figures["today"].setText("—")
         stat = overview.stat
         self.figures["live"].setText(
             f"{stat.rpm} RPM · {stat.tpm:,} TPM" if stat is not None else "—"
@@ -448,44 +639,143 @@ class AccountPane(Pane):
         assert self.account is not None
         await self.account.sign_out()
         self.overview = None
-        self.tokens_model.set_tokens([], None)
-        self.page = 1
+        self._clear_signed_in()
 
     def _go_page(self, page: int) -> None:
         self.page = max(1, page)
         self._run(self._load_tokens(), "tokens")
 
+    def selected_tokens(self) -> list[ApiToken]:
+        rows = sorted(i.row() for i in self.tokens_view.selectionModel().selectedRows())
+        return [t for t in (self.tokens_model.token_at(r) for r in rows) if t is not None]
+
     def selected_token(self) -> ApiToken | None:
-        rows = self.tokens_view.selectionModel().selectedRows()
-        return self.tokens_model.token_at(rows[0].row()) if rows else None
+        """The selected key when exactly one is selected."""
+        found = self.selected_tokens()
+        return found[0] if len(found) == 1 else None
 
     def _update_buttons(self, *_: Any) -> None:
+        chosen = self.selected_tokens()
         token = self.selected_token()
-        self.toggle_button.setEnabled(token is not None)
-        self.delete_button.setEnabled(token is not None)
+        for button in (self.edit_button, self.copy_button, self.use_button, self.toggle_button):
+            button.setEnabled(token is not None)
+        self.delete_button.setEnabled(bool(chosen))
+        self.delete_button.setText(
+            self.tr("Delete {0}").format(len(chosen)) if len(chosen) > 1 else self.tr("Delete")
+        )
         self.toggle_button.setText(
             self.tr("Enable") if token is not None and not token.enabled else self.tr("Disable")
         )
 
+    def _groups(self) -> list[str]:
+        return [self.overview.user.group] if self.overview is not None else []
+
     def _create_clicked(self) -> None:
-        settings = self.overview.quota if self.overview is not None else None
-        groups = [self.overview.user.group] if self.overview is not None else []
-        dialog = TokenDialog(settings, groups, self)
+        dialog = TokenDialog(self._quota(), self._groups(), self)
         dialog.setModal(True)
         dialog.accepted.connect(lambda: self._create(dialog))
         dialog.open()
         self.token_dialog = dialog  # tests drive it
+        self._offer_models(dialog)
+
+    def _offer_models(self, dialog: TokenDialog) -> None:
+        """Fill the dialog's model whitelist from the catalog (fetched once if never yet)."""
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        if catalog is None:
+            return  # no catalog service: the "Other models" field still works
+
+        async def offer() -> None:
+            profile = self.ctx.profiles.active() if self.ctx is not None else None
+            found = await catalog.models_for(profile, None)
+            if not found and catalog.loaded(profile) is None:
+                try:
+                    await catalog.refresh(profile)
+                except GatewayError as exc:  # the whitelist can still be typed
+                    log.info("account: catalog for the key dialog: %s", exc.user_message)
+                    return
+                found = await catalog.models_for(profile, None)
+            dialog.model_picker.set_models(m.id for m in found)
+            self.models_offered = len(found)
+
+        self._run(offer(), "key-models")
 
     def _create(self, dialog: TokenDialog) -> None:
         spec = dialog.spec()
 
         async def create() -> None:
             assert self.account is not None
-            await self.account.create_token(spec)
+            created = await self.account.create_token(spec)
             self.page = 1
+            self.search_text = ""
+            self.search_edit.clear()
             await self._load_tokens()
+            if created is not None:
+                self._select_token(created.id)
 
         self._run(create(), "create")
+
+    def _select_token(self, token_id: int) -> None:
+        for row, token in enumerate(self.tokens_model.tokens):
+            if token.id == token_id:
+                self.tokens_view.selectRow(row)
+                return
+
+    def _edit_clicked(self) -> None:
+        token = self.selected_token()
+        if token is None:
+            return
+        dialog = TokenDialog(self._quota(), self._groups(), self, token=token)
+        dialog.setModal(True)
+        dialog.accepted.connect(lambda: self._save_edit(token.id, dialog))
+        dialog.open()
+        self.token_dialog = dialog  # tests drive it
+        self._offer_models(dialog)
+
+    def _save_edit(self, token_id: int, dialog: TokenDialog) -> None:
+        spec = dialog.spec()
+
+        async def save() -> None:
+            assert self.account is not None
+            await self.account.update_token(token_id, spec)
+            await self._load_tokens()
+            self._select_token(token_id)
+
+        self._run(save(), "edit")
+
+    def _copy_clicked(self) -> None:
+        token = self.selected_token()
+        if token is None:
+            return
+
+        async def reveal() -> None:
+            assert self.account is not None
+            key = await self.account.reveal_key(token.id)
+            self.revealed_key = key
+            QGuiApplication.clipboard().setText(key)
+            self.key_label.setText(
+                self.tr("“{0}”: {1} — copied to the clipboard").format(token.name, key)
+            )
+            self.key_label.show()
+
+        self._run(reveal(), "reveal")
+
+    def _use_clicked(self) -> None:
+        token = self.selected_token()
+        if token is None:
+            return
+
+        async def use() -> None:
+            assert self.account is not None
+            key = await self.account.use_key(token.id)
+            self.revealed_key = key
+            self.key_label.setText(
+                self.tr("bluesdesk now calls the gateway with “{0}” ({1}).").format(
+                    token.name, _short_key(key)
+                )
+            )
+            self.key_label.show()
+
+        self._run(use(), "use-key")
 
     def _toggle_clicked(self) -> None:
         token = self.selected_token()
@@ -494,22 +784,41 @@ class AccountPane(Pane):
         self._act(lambda a: a.set_token_enabled(token.id, not token.enabled), "toggle")
 
     def _delete_clicked(self) -> None:
-        token = self.selected_token()
-        if token is None:
+        chosen = self.selected_tokens()
+        if not chosen:
             return
+        if len(chosen) == 1:
+            text = self.tr("Delete the key “{0}”? Programs using it will stop working.").format(
+                chosen[0].name
+            )
+        else:
+            text = (
+                self.tr("Delete these {0} keys? Programs using them will stop working.").format(
+                    len(chosen)
+                )
+                + "\n\n"
+                + ", ".join(t.name for t in chosen[:10])
+                + ("…" if len(chosen) > 10 else "")
+            )
         box = QMessageBox(
             QMessageBox.Icon.Warning,
-            self.tr("Delete API key"),
-            self.tr("Delete the key “{0}”? Programs using it will stop working.").format(
-                token.name
-            ),
+            self.tr("Delete API keys") if len(chosen) > 1 else self.tr("Delete API key"),
+            text,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        ids = [t.id for t in chosen]
+
+        async def delete(account: AccountService) -> None:
+            if len(ids) == 1:
+                await account.delete_token(ids[0])
+            else:
+                await account.delete_tokens(ids)
+
         box.buttonClicked.connect(
             lambda button: (
-                self._act(lambda a: a.delete_token(token.id), "delete")
+                self._act(delete, "delete")
                 if box.standardButton(button) == QMessageBox.StandardButton.Yes
                 else None
             )

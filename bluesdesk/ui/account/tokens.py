@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from bluesdesk.core.pricing import QuotaSettings
 from bluesdesk.gateway.console import TOKEN_NAME_MAX, ApiToken, TokenSpec
 from bluesdesk.services.account import quota_from_display, quota_text
+from bluesdesk.ui.account.model_picker import ModelPicker
 
 STATUS_TEXT = {1: "Enabled", 2: "Disabled", 3: "Expired", 4: "Exhausted"}
 COLUMNS = ("Name", "Status", "Remaining", "Used", "Expires", "Last used", "Group", "Models", "Key")
@@ -96,16 +97,20 @@ class TokensModel(QAbstractTableModel):
 
 
 class TokenDialog(QDialog):
-    """Create an API key. Defaults follow the web console: unlimited, never expires."""
+    """Create an API key, or edit every field of `token`. New keys follow the web console's
+    defaults: unlimited, never expires."""
 
     def __init__(
         self,
         settings: QuotaSettings | None,
         groups: list[str],
         parent: QWidget | None = None,
+        token: ApiToken | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(self.tr("New API key"))
+        self.token = token
+        self.setWindowTitle(self.tr("Edit API key") if token else self.tr("New API key"))
+        self.setMinimumWidth(460)  # room for long model ids in the whitelist
         self.settings = settings
         self.name_edit = QLineEdit()
         self.name_edit.setMaxLength(TOKEN_NAME_MAX)
@@ -125,8 +130,10 @@ class TokenDialog(QDialog):
         self.expiry_edit.setCalendarPopup(True)
         self.expiry_edit.setEnabled(False)
         self.never_check.toggled.connect(lambda on: self.expiry_edit.setEnabled(not on))
+        self.model_picker = ModelPicker()
+        self.model_picker.setToolTip(self.tr("Check the models this key may call; none: all"))
         self.models_edit = QLineEdit()
-        self.models_edit.setPlaceholderText(self.tr("All models (or: gpt-4o-mini, gpt-4o)"))
+        self.models_edit.setPlaceholderText(self.tr("Other models, comma separated"))
         self.ips_edit = QPlainTextEdit()
         self.ips_edit.setPlaceholderText(self.tr("Any address (or one IP / CIDR per line)"))
         self.ips_edit.setFixedHeight(60)
@@ -144,7 +151,7 @@ class TokenDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(self.tr("Create"))
+        self.ok_button.setText(self.tr("Save") if token else self.tr("Create"))
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
@@ -153,15 +160,36 @@ class TokenDialog(QDialog):
         form.addRow(self.tr("Quota"), self.quota_spin)
         form.addRow(self.never_check)
         form.addRow(self.tr("Expires"), self.expiry_edit)
-        form.addRow(self.tr("Models"), self.models_edit)
+        form.addRow(self.tr("Models"), self.model_picker)
+        form.addRow(self.tr("Other models"), self.models_edit)
         form.addRow(self.tr("Allowed IPs"), self.ips_edit)
         form.addRow(self.tr("Group"), self.group_combo)
         form.addRow(self.retry_check)
         form.addRow(self.problem_label)
         form.addRow(buttons)
+        if token is not None:
+            self._fill(token)
+
+    def _fill(self, token: ApiToken) -> None:
+        self.name_edit.setText(token.name)
+        self.unlimited_check.setChecked(token.unlimited_quota)
+        if self.settings is None:
+            self.quota_spin.setValue(float(token.remain_quota))
+        else:
+            usd = token.remain_quota / self.settings.quota_per_unit
+            self.quota_spin.setValue(self.settings.convert(usd))
+        self.never_check.setChecked(token.expired_time == -1)
+        if token.expired_time > 0:
+            self.expiry_edit.setDateTime(QDateTime.fromSecsSinceEpoch(token.expired_time))
+        if token.model_limits_enabled:
+            self.model_picker.set_checked(token.model_limits)
+        self.ips_edit.setPlainText("\n".join(token.allow_ips))
+        self.group_combo.setCurrentText(token.group)
+        self.retry_check.setChecked(token.cross_group_retry)
 
     def spec(self) -> TokenSpec:
-        models = tuple(m.strip() for m in self.models_edit.text().split(",") if m.strip())
+        typed = [m.strip() for m in self.models_edit.text().split(",") if m.strip()]
+        models = tuple(dict.fromkeys([*self.model_picker.checked(), *typed]))
         ips = tuple(
             line.strip() for line in self.ips_edit.toPlainText().splitlines() if line.strip()
         )

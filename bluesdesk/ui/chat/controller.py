@@ -19,6 +19,7 @@ from bluesdesk.services.chat import (
     ReplyDelta,
     ReplyFinished,
     ReplyStarted,
+    ReplyToolCall,
     ReplyUpdate,
 )
 from bluesdesk.store.conversations import StoredMessage
@@ -58,9 +59,24 @@ class ChatController(QObject):
 
     # ---- commands
 
-    def send(self, conversation_id: str, text: str) -> None:
+    def send(self, conversation_id: str, text: str, images: tuple[str, ...] = ()) -> None:
         self.runner.run(
-            self.service.send(conversation_id, text, on_update=self.on_update), key=REPLY_KEY
+            self.service.send(conversation_id, text, images=images, on_update=self.on_update),
+            key=REPLY_KEY,
+        )
+
+    def edit_and_resend(self, message_id: int, text: str) -> None:
+        self.runner.run(
+            self.service.edit_and_resend(message_id, text, on_update=self.on_update),
+            key=REPLY_KEY,
+        )
+
+    def retry(self, message_id: int) -> None:
+        self.runner.run(self.service.retry(message_id, on_update=self.on_update), key=REPLY_KEY)
+
+    def continue_answer(self, message_id: int) -> None:
+        self.runner.run(
+            self.service.continue_answer(message_id, on_update=self.on_update), key=REPLY_KEY
         )
 
     def regenerate(self, message_id: int) -> None:
@@ -81,6 +97,10 @@ class ChatController(QObject):
             self._pending.clear()
             self._full.clear()
             self._dirty = False
+            if update.history is not None:
+                self.view.show_messages(list(update.history))
+            if update.assistant.text:  # continuing: the answer so far comes first
+                self._full.append(update.assistant.text)
             self.view.begin_live(update.assistant, update.user)
             self.flush_timer.start()
             self.render_timer.setInterval(RENDER_MS)
@@ -91,6 +111,10 @@ class ChatController(QObject):
                 self._pending.append(update.text)
                 self._full.append(update.text)
                 self._dirty = True
+        elif isinstance(update, ReplyToolCall):
+            self._pending.clear()
+            self._dirty = False
+            self.view.add_live_tool_call(update.call, "".join(self._full))
         elif isinstance(update, ReplyFinished):
             self.flush_timer.stop()
             self.render_timer.stop()

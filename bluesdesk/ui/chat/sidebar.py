@@ -24,8 +24,8 @@ class Sidebar(QWidget):
     """Signals:
     opened(str, int): open conversation (id) and scroll to a message (0 = the end).
     new_requested(); search_changed(str); import_requested()
-    command(str, str): a context-menu command ("rename", "pin", "delete", "export_md",
-        "export_json") for a conversation id.
+    command(str, str): a context-menu command ("rename", "pin", "duplicate", "delete",
+        "export_md", "export_json", "export_all") for a conversation id.
     """
 
     opened = Signal(str, int)
@@ -103,8 +103,10 @@ class Sidebar(QWidget):
         for name, label in (
             ("rename", self.tr("Rename…")),
             ("pin", self.tr("Pin / unpin")),
+            ("duplicate", self.tr("Duplicate")),
             ("export_md", self.tr("Export as Markdown…")),
             ("export_json", self.tr("Export as JSON…")),
+            ("export_all", self.tr("Export all conversations…")),
             ("delete", self.tr("Delete")),
         ):
             action = menu.addAction(label)

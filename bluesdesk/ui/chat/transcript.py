@@ -15,17 +15,20 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor
+from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from bluesdesk.core.render import COPY_SCHEME, render_markdown, render_plain
-from bluesdesk.services.chat import MessageStats, reasoning_of
+from bluesdesk.services.chat import MessageStats, images_of, reasoning_of, tool_calls_of
 from bluesdesk.store.conversations import StoredMessage
 
 ACTION_SCHEME = "bluesdesk-msg"
-WINDOW = 200  # messages shown when a conversation opens
+IMAGE_SCHEME = "bluesdesk-att"  # thumbnails of a user message's attached images
+THUMB = 96
+WINDOW = 40  # messages shown when a conversation opens (a screenful or two; fast to lay out)
 MARKS = {
     "stopped": "stopped",
     "interrupted": "interrupted",
@@ -48,7 +51,9 @@ def stats_text(message: StoredMessage) -> str:
         parts.append(f"total {stats.total_ms / 1000:.2f} s")
         if stats.tokens_per_s:
             parts.append(f"{stats.tokens_per_s:g} tok/s")
-        if stats.cost_usd is not None:
+        if stats.billed_usd is not None:  # what the gateway charged beats our estimate
+            parts.append(f"billed ${stats.billed_usd:.6f}".rstrip("0").rstrip("."))
+        elif stats.cost_usd is not None:
             parts.append(f"≈ ${stats.cost_usd:.6f}".rstrip("0").rstrip("."))
         if stats.request_id:
             parts.append(f"id {stats.request_id}")
@@ -62,12 +67,15 @@ def stats_text(message: StoredMessage) -> str:
 
 class TranscriptView(QTextBrowser):
     """Signals:
-    action(str, int): a message action link was clicked ("copy", "regen", "prev", "next").
+    action(str, int): a message action link was clicked ("copy", "regen", "prev", "next",
+        "edit", "delete", "fork", "speak", "logs").
+    show_in_logs(str): the "Show in logs" link of an answer with this request id was clicked.
     load_earlier(): the "earlier messages" link was clicked.
     """
 
     action = Signal(str, int)
     load_earlier = Signal()
+    show_in_logs = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,26 +84,43 @@ class TranscriptView(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(self._on_anchor)
         self.dark = False
-        self._cache: dict[tuple[int, int, str, bool, bool], str] = {}
+        self._cache: dict[tuple[int, int, str, bool, bool, bool], str] = {}
         self._code: dict[int, tuple[str, ...]] = {}
         self.messages: list[StoredMessage] = []
         self.shown_from = 0
+        self.not_loaded = 0
         self._live_id = 0
         self._live_start = -1
         self._live_model = ""
+        self._frozen_pos = -1  # where the live answer's unfinished tail starts in the document
+        self._frozen_chars = 0  # how much of the live text is rendered for good before it
+        self._thumbs: dict[str, QImage] = {}
+        self.expanded: set[int] = set()  # answers whose reasoning is shown in full
         self.document().setDocumentMargin(14)
 
     # ---- whole transcript
 
-    def show_messages(self, messages: Sequence[StoredMessage], *, everything: bool = False) -> None:
-        """Replace the document with these messages (their shown alternatives)."""
+    def show_messages(
+        self,
+        messages: Sequence[StoredMessage],
+        *,
+        everything: bool = False,
+        not_loaded: int = 0,
+    ) -> None:
+        """Replace the document with these messages (their shown alternatives).
+
+        `not_loaded`: how many earlier messages the caller did not read (a long conversation
+        opens with its tail); the "earlier messages" link counts them too.
+        """
         self.messages = [m for m in messages if not m.hidden]
+        self.not_loaded = not_loaded
         self.shown_from = 0 if everything else max(0, len(self.messages) - WINDOW)
         parts = []
-        if self.shown_from:
+        earlier = self.shown_from + not_loaded
+        if earlier:
             parts.append(
                 f'<p align="center"><a href="{ACTION_SCHEME}:earlier:0">'
-                f"Show {self.shown_from} earlier messages</a></p>"
+                f"Show {earlier} earlier messages</a></p>"
             )
         alternatives = self._alternatives(messages)
         for message in self.messages[self.shown_from :]:
@@ -141,6 +166,7 @@ class TranscriptView(QTextBrowser):
             message.state + message.meta_json,
             self.dark,
             bool(alt),
+            message.id in self.expanded,
         )
         cached = self._cache.get(key)
         if cached is not None and alt is None:
@@ -156,9 +182,15 @@ class TranscriptView(QTextBrowser):
             f' <span style="color:{muted};font-size:small">{when}</span></p>',
             body_html,
         ]
+        calls = tool_calls_of(message.meta_json) if message.role == "assistant" else []
+        if calls:
+            out.insert(2, "".join(tool_card_html(c, dark=self.dark) for c in calls))
         reasoning = reasoning_of(message.meta_json)
         if reasoning:
-            out.insert(2, self._reasoning_html(reasoning, muted))
+            out.insert(2, self._reasoning_html(message.id, reasoning, muted))
+        images = images_of(message.meta_json) if message.role == "user" else []
+        if images:
+            out.insert(2, self._images_html(message.id, images))
         if message.error:
             red = "#f87171" if self.dark else "#b91c1c"
             out.append(f'<p style="color:{red}">{render_plain(message.error)}</p>')
@@ -167,6 +199,12 @@ class TranscriptView(QTextBrowser):
             links = [f'<a href="{ACTION_SCHEME}:copy:{message.id}">Copy</a>']
             if message.state != "partial":
                 links.append(f'<a href="{ACTION_SCHEME}:regen:{message.id}">Regenerate</a>')
+                if message.text:
+                    links.append(f'<a href="{ACTION_SCHEME}:speak:{message.id}">Read aloud</a>')
+                links.append(f'<a href="{ACTION_SCHEME}:fork:{message.id}">Fork</a>')
+                links.append(f'<a href="{ACTION_SCHEME}:delete:{message.id}">Delete</a>')
+            if message.request_id:
+                links.append(f'<a href="{ACTION_SCHEME}:logs:{message.id}">Show in logs</a>')
             if alt is not None:
                 index, count = alt
                 links.append(
@@ -177,10 +215,16 @@ class TranscriptView(QTextBrowser):
                 f'<p style="color:{muted};font-size:small">{line}<br>{" · ".join(links)}</p>'
             )
         else:
-            out.append(
-                f'<p style="color:{muted};font-size:small">'
-                f'<a href="{ACTION_SCHEME}:copy:{message.id}">Copy</a></p>'
+            user_links = " · ".join(
+                f'<a href="{ACTION_SCHEME}:{name}:{message.id}">{label}</a>'
+                for name, label in (
+                    ("copy", "Copy"),
+                    ("edit", "Edit"),
+                    ("fork", "Fork"),
+                    ("delete", "Delete"),
+                )
             )
+            out.append(f'<p style="color:{muted};font-size:small">{user_links}</p>')
         result = "".join(out)
         if alt is None:
             self._cache[key] = result
@@ -193,14 +237,50 @@ class TranscriptView(QTextBrowser):
         self._code[message_id] = rendered.code_blocks
         return rendered.html.replace(f'href="{COPY_SCHEME}:', f'href="{COPY_SCHEME}:{message_id}:')
 
-    @staticmethod
-    def _reasoning_html(reasoning: str, muted: str) -> str:
+    def _reasoning_html(self, message_id: int, reasoning: str, muted: str) -> str:
+        """Reasoning stays folded to one line under a toggle; unfolded it shows in full."""
+        words = len(reasoning.split())
+        toggle = f'<a href="{ACTION_SCHEME}:think:{message_id}">'
+        if message_id in self.expanded:
+            return (
+                f'<p style="color:{muted};font-size:small">{toggle}▾ Thinking</a> '
+                f"({words} words)</p>"
+                f'<p style="color:{muted};font-style:italic">{render_plain(reasoning)}</p>'
+            )
         first = reasoning.strip().splitlines()[0] if reasoning.strip() else ""
-        short = first if len(first) <= 120 else first[:119] + "…"
+        short = first if len(first) <= 90 else first[:89] + "…"
         return (
-            f'<p style="color:{muted};font-style:italic;font-size:small">Thinking: '
-            f"{html.escape(short)}</p>"
+            f'<p style="color:{muted};font-size:small">{toggle}▸ Thinking</a> ({words} words) '
+            f"<i>{html.escape(short)}</i></p>"
         )
+
+    def _images_html(self, message_id: int, images: list[str]) -> str:
+        tags = []
+        for index, url in enumerate(images):
+            key = f"{message_id}/{index}"
+            if key not in self._thumbs:
+                self._thumbs[key] = thumbnail(url)
+            image = self._thumbs[key]
+            tags.append(
+                f'<img src="{IMAGE_SCHEME}://{key}" width="{image.width()}"'
+                f' height="{image.height()}"> '
+            )
+        return f"<p>{''.join(tags)}</p>"
+
+    def loadResource(self, kind: int, name: QUrl | str) -> Any:
+        """Only our own thumbnails load; anything else (a remote image) is never fetched."""
+        name = QUrl(name)
+        if name.scheme() == IMAGE_SCHEME:
+            image = self._thumbs.get(name.host() + name.path())
+            return image if image is not None else QImage()
+        if kind == QTextDocument.ResourceType.ImageResource.value:
+            return QImage()
+        return super().loadResource(kind, name)
+
+    def toggle_reasoning(self, message_id: int) -> None:
+        self.expanded ^= {message_id}
+        if not self._live_id:
+            self.show_messages(self.messages, everything=self.shown_from == 0)
 
     # ---- the live answer
 
@@ -210,6 +290,8 @@ class TranscriptView(QTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         if user is not None:
             self.messages.append(user)
+            if not self.document().isEmpty():
+                cursor.insertBlock()  # else its heading joins the previous message's last line
             cursor.insertHtml(self._message_html(user))
         self.messages.append(message)
         self._live_id = message.id
@@ -217,19 +299,57 @@ class TranscriptView(QTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertBlock()
         self._live_start = cursor.position()
-        self._live_text = ""
-        self._replace_live(self._live_html(""))
+        self._replace_live(self._live_html())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertBlock()
+        self._frozen_pos = cursor.position()
+        self._frozen_chars = 0
+        self._live_calls: list[dict[str, Any]] = []
+        if message.text:  # continuing an answer: what it had so far
+            self.render_live(message.text)
         self.scroll_to_end()
 
-    def _live_html(self, text: str) -> str:
+    def add_live_tool_call(self, call: dict[str, Any], full_text: str) -> None:
+        """Show a tool the live answer called (as a card under its heading). Rare (a few per
+        answer), so the live part is simply laid out again from its heading."""
+        if not self._live_id:
+            return
+        self._live_calls.append(call)
+        cards = "".join(tool_card_html(c, dark=self.dark) for c in self._live_calls)
+        self._replace_live(self._live_html() + cards)
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertBlock()
+        self._frozen_pos = cursor.position()
+        self._frozen_chars = 0
+        if full_text:
+            self.render_live(full_text)
+        self.scroll_to_end()
+
+    def _live_html(self) -> str:
         accent = "#4493f8" if self.dark else "#2563eb"
         muted = "#9198a1" if self.dark else "#6b7280"
-        head = (
+        return (
             f'<p style="margin-top:14px"><b style="color:{accent}">Assistant</b>'
             f' <span style="color:{muted};font-size:small">{html.escape(self._live_model)}'
             " · streaming…</span></p>"
         )
-        return head + (self._body_html(self._live_id, "assistant", text) if text else "<p></p>")
+
+    def _chunk_html(self, text: str) -> str:
+        """Markdown of part of the live answer. Its copy links are inert until the answer ends
+        (then the whole message is rendered once, with working ones)."""
+        rendered = render_markdown(text, dark=self.dark).html
+        return rendered.replace(f'href="{COPY_SCHEME}:', f'href="{COPY_SCHEME}:0:-')
+
+    def _replace_from(self, position: int, fragment: str) -> QTextCursor:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(position)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        if fragment:
+            cursor.insertHtml(fragment)
+        else:
+            cursor.removeSelectedText()
+        return cursor
 
     def _replace_live(self, fragment: str) -> None:
         cursor = QTextCursor(self.document())
@@ -253,10 +373,25 @@ class TranscriptView(QTextBrowser):
             self.scroll_to_end()
 
     def render_live(self, full_text: str) -> None:
+        """Show the live answer as markdown, re-rendering only its unfinished tail.
+
+        Blocks that can no longer change (everything before the last blank line outside a code
+        fence) are rendered once and stay in the document; each later render redoes only the
+        text after them, so the cost does not grow with the length of the answer.
+        """
         if not self._live_id:
             return
         follow = self.at_end()
-        self._replace_live(self._live_html(full_text))
+        split = stable_split(full_text, self._frozen_chars)
+        if split > self._frozen_chars:
+            chunk = full_text[self._frozen_chars : split]
+            cursor = self._replace_from(self._frozen_pos, self._chunk_html(chunk))
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertBlock()
+            self._frozen_pos = cursor.position()
+            self._frozen_chars = split
+        tail = full_text[self._frozen_chars :]
+        self._replace_from(self._frozen_pos, self._chunk_html(tail) if tail.strip() else "")
         if follow:
             self.scroll_to_end()
 
@@ -284,6 +419,12 @@ class TranscriptView(QTextBrowser):
             name, _, value = url.path().partition(":")
             if name == "earlier":
                 self.load_earlier.emit()
+            elif name == "think" and value.isdigit():
+                self.toggle_reasoning(int(value))
+            elif name == "logs" and value.isdigit():
+                found = self.message(int(value))
+                if found is not None and found.request_id:
+                    self.show_in_logs.emit(found.request_id)
             elif value.isdigit():
                 self.action.emit(name, int(value))
         elif scheme in ("http", "https", "mailto"):
@@ -294,3 +435,55 @@ class TranscriptView(QTextBrowser):
 
     def plain_text(self) -> str:
         return self.toPlainText()
+
+
+def tool_card_html(call: dict[str, Any], *, dark: bool) -> str:
+    """A tool call as a small framed card: the tool's name, its arguments and its result."""
+    border = "#3d444d" if dark else "#d0d7de"
+    back = "#161b22" if dark else "#f6f8fa"
+    muted = "#9198a1" if dark else "#6b7280"
+    bad = "#f87171" if dark else "#b91c1c"
+    name = html.escape(str(call.get("name", "")))
+    arguments = html.escape(str(call.get("arguments", "")) or "{}")
+    result = html.escape(str(call.get("result", "")))
+    status = "" if call.get("ok", True) else f' <span style="color:{bad}">failed</span>'
+    return (
+        f'<table width="100%" cellpadding="6" cellspacing="0" border="1"'
+        f' style="border-color:{border};background:{back};margin:6px 0">'
+        f'<tr><td><span style="color:{muted};font-size:small">Tool call</span> '
+        f"<b>{name}</b>{status}<br>"
+        f'<span style="color:{muted};font-size:small">arguments</span> '
+        f"<code>{arguments}</code><br>"
+        f'<span style="color:{muted};font-size:small">result</span> '
+        f"<code>{result}</code></td></tr></table>"
+    )
+
+
+def thumbnail(data_url: str) -> QImage:
+    """A small QImage of a base64 data URL (a grey box when it cannot be decoded)."""
+    _, _, payload = data_url.partition(",")
+    image = QImage.fromData(QByteArray.fromBase64(payload.encode("ascii", "ignore")))
+    if image.isNull():
+        image = QImage(THUMB, THUMB, QImage.Format.Format_RGB32)
+        image.fill(0x888888)
+        return image
+    return image.scaled(
+        THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+
+
+def stable_split(text: str, start: int) -> int:
+    """The end of the blocks of `text` that later text cannot change: just after the last blank
+    line at or after `start` that is outside a fenced code block (`start` if there is none).
+    `text[:start]` must itself end at such a point."""
+    fenced = False
+    best = start
+    position = start
+    for line in text[start:].splitlines(keepends=True):
+        position += len(line)
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not stripped and not fenced and line.endswith("\n") and position < len(text):
+            best = position
+    return best

@@ -1,8 +1,12 @@
 """Images: a prompt form on the left, the persisted gallery on the right, a viewer on demand.
 
-Generation runs on the TaskRunner under one key, so Cancel is `runner.cancel(key)`; gateway
-errors (refusals, quota, 429) are shown as text under the form. The model list comes from the
-active gateway, filtered to image models; price display waits for the catalog service.
+Three modes share the form: Generate (/v1/images/generations), Edit (/v1/images/edits: a file or
+the selected gallery image, an optional mask) and Async task (/v1/tasks: submit, follow the
+progress, cancel on the gateway). Work runs on the TaskRunner under one key, so Cancel is
+`runner.cancel(key)` (for a task, a cancel request to the gateway); gateway errors (refusals,
+quota, 429) are shown as text under the form. The model list comes from the catalog (image
+models, favourites first), else from the gateway's model list; the price per image comes from
+the catalog when the gateway publishes one.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
+from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,7 +25,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QListView,
     QMenu,
     QPlainTextEdit,
     QProgressBar,
@@ -28,11 +32,14 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QStackedWidget,
+    QTabBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from bluesdesk.core.capabilities import Capability
+from bluesdesk.core.pricing import PriceKind, format_amount
 from bluesdesk.errors import BluesdeskError
 from bluesdesk.gateway import list_models
 from bluesdesk.services.images import (
@@ -40,13 +47,18 @@ from bluesdesk.services.images import (
     RESPONSE_FORMATS,
     SIZES,
     STYLES,
+    TASK_POLL_WAIT_S,
+    EditRequest,
     ImageRequest,
     ImageService,
+    TaskRequest,
+    TaskState,
     image_models,
+    read_image_file,
 )
 from bluesdesk.store.media import ImageRecord
 from bluesdesk.ui.context import AppContext
-from bluesdesk.ui.images.gallery import THUMB, GalleryModel
+from bluesdesk.ui.images.gallery import GalleryModel, make_gallery_view
 from bluesdesk.ui.images.viewer import ImageViewer
 from bluesdesk.ui.widgets.empty_state import EmptyState
 from bluesdesk.ui.widgets.pane import Pane
@@ -54,6 +66,8 @@ from bluesdesk.ui.widgets.pane import Pane
 GENERATE_KEY = "images.generate"
 FALLBACK_MODELS = ("dall-e-3", "dall-e-2", "gpt-image-1")
 PROMPT_HISTORY = 20
+MODES = ("generate", "edit", "task")
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif)"
 
 
 class ImagesPane(Pane):
@@ -74,6 +88,15 @@ class ImagesPane(Pane):
         # Keys are per pane: two panes (tests, a future second window) never cancel each other.
         self.generate_key = f"{GENERATE_KEY}.{id(self)}"
         self.models_key = f"images.models.{id(self)}"
+        self.favourite_models: list[str] = []
+        self._wanted_model = ""
+        self.edit_source: Path | None = None
+        self.edit_mask: Path | None = None
+        self.task: TaskState | None = None  # the async task being followed
+        # Extra body fields for /v1/tasks (gateway options; tests set the emulator's duration).
+        self.task_options: dict[str, Any] = {}
+        self.task_poll_wait = TASK_POLL_WAIT_S
+        self.task_min_interval = 1.0
 
         title = QLabel(self.tr("Images"))
         title.setObjectName("paneTitle")
@@ -92,10 +115,17 @@ class ImagesPane(Pane):
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)
         self.model_combo.addItems(FALLBACK_MODELS)
+        self.model_combo.currentTextChanged.connect(lambda *_: self._update_price())
+        self.mode_tabs = QTabBar()
+        self.mode_tabs.setExpanding(False)
+        for label in (self.tr("Generate"), self.tr("Edit"), self.tr("Async task")):
+            self.mode_tabs.addTab(label)
+        self.mode_tabs.currentChanged.connect(lambda *_: self._apply_mode())
         self.size_combo = QComboBox()
         self.size_combo.addItems(SIZES)
         self.n_spin = QSpinBox()
         self.n_spin.setRange(1, 4)
+        self.n_spin.valueChanged.connect(lambda *_: self._update_price())
         self.quality_combo = QComboBox()
         self.quality_combo.addItem(self.tr("default"), "")
         for q in QUALITIES:
@@ -107,8 +137,44 @@ class ImagesPane(Pane):
         self.format_combo = QComboBox()
         for f in RESPONSE_FORMATS:
             self.format_combo.addItem({"b64_json": "base64", "url": "URL"}[f], f)
-        self.price_label = QLabel(self.tr("Price: not known (no catalog)"))
+        self.price_label = QLabel()
         self.price_label.setObjectName("muted")
+        self.price_label.setWordWrap(True)
+
+        # ---- edit mode: the source picture and an optional mask
+        self.source_label = QLabel()
+        self.source_label.setObjectName("muted")
+        self.source_label.setWordWrap(True)
+        self.choose_source_button = QPushButton(self.tr("Choose image…"))
+        self.choose_source_button.clicked.connect(lambda *_: self._ask_source())
+        self.use_selected_button = QPushButton(self.tr("Use selected"))
+        self.use_selected_button.setToolTip(self.tr("Edit the image selected in the gallery"))
+        self.use_selected_button.clicked.connect(lambda *_: self.use_selected_as_source())
+        self.mask_label = QLabel()
+        self.mask_label.setObjectName("muted")
+        self.mask_label.setWordWrap(True)
+        self.choose_mask_button = QPushButton(self.tr("Choose mask…"))
+        self.choose_mask_button.setToolTip(
+            self.tr("A PNG of the same size; its transparent parts are what gets repainted")
+        )
+        self.choose_mask_button.clicked.connect(lambda *_: self._ask_mask())
+        self.clear_mask_button = QPushButton(self.tr("No mask"))
+        self.clear_mask_button.clicked.connect(lambda *_: self.set_edit_mask(None))
+        self.edit_box = QWidget()
+        edit_layout = QVBoxLayout(self.edit_box)
+        edit_layout.setContentsMargins(0, 0, 0, 0)
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.choose_source_button)
+        source_row.addWidget(self.use_selected_button)
+        source_row.addStretch(1)
+        mask_row = QHBoxLayout()
+        mask_row.addWidget(self.choose_mask_button)
+        mask_row.addWidget(self.clear_mask_button)
+        mask_row.addStretch(1)
+        edit_layout.addWidget(self.source_label)
+        edit_layout.addLayout(source_row)
+        edit_layout.addWidget(self.mask_label)
+        edit_layout.addLayout(mask_row)
 
         self.generate_button = QPushButton(self.tr("Generate"))
         self.generate_button.setDefault(True)
@@ -132,7 +198,7 @@ class ImagesPane(Pane):
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
 
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         form.addRow(self.tr("Model"), self.model_combo)
         form.addRow(self.tr("Size"), self.size_combo)
         form.addRow(self.tr("Images"), self.n_spin)
@@ -150,6 +216,8 @@ class ImagesPane(Pane):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 8, 0)
+        left_layout.addWidget(self.mode_tabs)
+        left_layout.addWidget(self.edit_box)
         left_layout.addLayout(prompt_head)
         left_layout.addWidget(self.prompt_edit, 1)
         left_layout.addLayout(form)
@@ -163,17 +231,7 @@ class ImagesPane(Pane):
         # ---- the gallery
         media_dir = self.service.media_dir if self.service is not None else Path()
         self.gallery = GalleryModel(media_dir, self)
-        self.gallery_view = QListView()
-        self.gallery_view.setViewMode(QListView.ViewMode.IconMode)
-        self.gallery_view.setIconSize(THUMB)
-        self.gallery_view.setGridSize(QSize(THUMB.width() + 12, THUMB.height() + 12))
-        self.gallery_view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.gallery_view.setMovement(QListView.Movement.Static)
-        self.gallery_view.setUniformItemSizes(True)
-        self.gallery_view.setLayoutMode(QListView.LayoutMode.Batched)
-        self.gallery_view.setBatchSize(200)
-        self.gallery_view.setSelectionMode(QListView.SelectionMode.SingleSelection)
-        self.gallery_view.setModel(self.gallery)
+        self.gallery_view = make_gallery_view(self.gallery)
         self.gallery_view.doubleClicked.connect(lambda index: self.open_viewer(index.row()))
         self.gallery_view.selectionModel().currentChanged.connect(lambda *_: self._update_actions())
         self.gallery_empty = EmptyState(
@@ -242,7 +300,13 @@ class ImagesPane(Pane):
         if self.service is None or self.ctx is None:
             self.body.setCurrentWidget(self.unavailable)
             self.mark_ready()
+        self.set_edit_source(None)
+        self.set_edit_mask(None)
+        self._apply_mode()
         self._update_actions()
+        if self.ctx is not None and self.ctx.catalog is not None:
+            # Starring a model in the Models pane reorders this pane's picker.
+            self.ctx.catalog.listeners.append(self._on_catalog_changed)
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -252,6 +316,21 @@ class ImagesPane(Pane):
         if not self._gallery_loaded:
             self.ctx.runner.run(self.load_gallery(), key="images.gallery")
         self._refresh_models()
+
+    def _on_catalog_changed(self, profile_id: str) -> None:
+        if not shiboken6.isValid(self):  # deleted without detach (tests): forget us
+            self.detach()
+            return
+        if profile_id == self._models_for:
+            self._models_for = ""  # reload on the next show
+            if self.isVisible():
+                self.on_shown()
+
+    def detach(self) -> None:
+        """Stop listening to the catalog (MainWindow calls this when it closes)."""
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        if catalog is not None and self._on_catalog_changed in catalog.listeners:
+            catalog.listeners.remove(self._on_catalog_changed)
 
     def on_profile_changed(self) -> None:
         if self.isVisible():
@@ -279,24 +358,181 @@ class ImagesPane(Pane):
         self.mark_ready()
 
     async def _load_models(self) -> None:
-        assert self.ctx is not None
+        names, favourites = await self._catalog_models()
+        if not names:
+            assert self.ctx is not None
+            try:
+                names = image_models(await list_models(await self.ctx.client()))
+            except BluesdeskError:
+                names = []  # keep the fallback names; the Models pane explains the problem
+        if not shiboken6.isValid(self.model_combo):  # the pane may be gone by now
+            return
+        if names:
+            self._fill_models(names, favourites)
+        self._update_price()
+
+    async def _catalog_models(self) -> tuple[list[str], list[str]]:
+        """(image model ids, favourites first; the favourites among them) from the catalog,
+        fetching it once if it was never fetched. Empty when there is no catalog."""
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        if catalog is None:
+            return [], []
         try:
-            client = await self.ctx.client()
-            names = image_models(await list_models(client))
+            profile = self.ctx.profiles.active() if self.ctx is not None else None
+            models = await catalog.models(profile)
+            if not models:
+                await catalog.refresh(profile)
+                models = await catalog.models(profile)
+            starred = await catalog.favourites(profile)
         except BluesdeskError:
-            return  # keep the fallback names; the Models pane explains connection problems
-        if names and shiboken6.isValid(self.model_combo):  # the pane may be gone by now
-            current = self.model_combo.currentText()
-            self.model_combo.clear()
-            self.model_combo.addItems(names)
-            if current in names:
-                self.model_combo.setCurrentText(current)
+            return [], []
+        names = [m.id for m in models if m.has(Capability.IMAGE_GENERATION)]
+        return names, [n for n in names if n in starred]
+
+    def _fill_models(self, names: list[str], favourites: list[str]) -> None:
+        current = self._wanted_model or self.model_combo.currentText()
+        self.favourite_models = favourites
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for name in names:
+            self.model_combo.addItem(("★ " if name in favourites else "") + name, name)
+        self.model_combo.blockSignals(False)
+        self._select_model(current if current in names else names[0])
+
+    def _select_model(self, model_id: str) -> None:
+        index = self.model_combo.findData(model_id)
+        if index >= 0:
+            self.model_combo.setCurrentIndex(index)
+        else:
+            self.model_combo.setCurrentText(model_id)
+        self._update_price()
+
+    def model(self) -> str:
+        """The picked model id (the combo shows favourites with a star)."""
+        index = self.model_combo.currentIndex()
+        text = self.model_combo.currentText().strip()
+        data = self.model_combo.itemData(index) if index >= 0 else None
+        if isinstance(data, str) and self.model_combo.itemText(index) == text:
+            return data
+        return text.removeprefix("★ ").strip()
+
+    def use_model(self, model_id: str) -> None:
+        """Pick `model_id` (the Models pane's "Use in Images"), now and after a model reload."""
+        self._wanted_model = model_id
+        self._select_model(model_id)
+
+    # ---- price ----------------------------------------------------------------------------------
+
+    def price_per_image(self) -> float | None:
+        """What one picture of the picked model costs, if the catalog knows a per-call price."""
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        active = self.ctx.profiles.active() if self.ctx is not None else None
+        if catalog is None or active is None:
+            return None
+        price = catalog.price(self.model(), profile=active)
+        if price is None or price.kind is not PriceKind.PER_REQUEST:
+            return None
+        return price.per_request
+
+    def _money(self, usd: float) -> str:
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        active = self.ctx.profiles.active() if self.ctx is not None else None
+        snapshot = catalog.loaded(active) if catalog is not None and active is not None else None
+        if snapshot is not None and snapshot.settings is not None:
+            return format_amount(usd, snapshot.settings)
+        return f"${usd:.4f}".rstrip("0").rstrip(".")
+
+    def _update_price(self) -> None:
+        if not shiboken6.isValid(self.price_label):
+            return
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        if catalog is None:
+            self.price_label.setText(self.tr("Price: unknown (no model catalog)"))
+            return
+        each = self.price_per_image()
+        if each is None:
+            active = self.ctx.profiles.active() if self.ctx is not None else None
+            price = catalog.price(self.model(), profile=active) if active is not None else None
+            if price is not None and price.kind is PriceKind.PER_TOKEN:
+                text = self.tr("Price: charged per token ({amount} per 1M input tokens)")
+                self.price_label.setText(text.format(amount=self._money(price.input_per_m or 0)))
+            else:
+                self.price_label.setText(self.tr("Price: unknown for this model"))
+            return
+        count = 1 if self.mode == "task" else self.n_spin.value()
+        if each == 0:
+            self.price_label.setText(self.tr("Price: free"))
+        elif count == 1:
+            self.price_label.setText(self.tr("Price: {each} per image").format(
+                each=self._money(each)))  # fmt: skip
+        else:
+            self.price_label.setText(self.tr("Price: {each} per image · {total} for {n}").format(
+                each=self._money(each), total=self._money(each * count), n=count))  # fmt: skip
+
+    # ---- modes ----------------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return MODES[max(0, self.mode_tabs.currentIndex())]
+
+    def set_mode(self, mode: str) -> None:
+        self.mode_tabs.setCurrentIndex(MODES.index(mode))
+
+    def _apply_mode(self) -> None:
+        mode = self.mode
+        self.edit_box.setVisible(mode == "edit")
+        self.form.setRowVisible(self.size_combo, mode != "edit")  # an edit keeps the source size
+        for widget in (self.quality_combo, self.style_combo):
+            self.form.setRowVisible(widget, mode == "generate")
+        self.form.setRowVisible(self.n_spin, mode != "task")
+        self.form.setRowVisible(self.format_combo, mode != "task")
+        self.generate_button.setText(
+            {"generate": self.tr("Generate"), "edit": self.tr("Edit"),
+             "task": self.tr("Submit task")}[mode]
+        )  # fmt: skip
+        self._update_price()
+
+    def set_edit_source(self, path: Path | None) -> None:
+        self.edit_source = path
+        self.source_label.setText(
+            self.tr("Image: {name}").format(name=path.name) if path is not None
+            else self.tr("Image: none chosen — pick a file or a gallery image")
+        )  # fmt: skip
+
+    def set_edit_mask(self, path: Path | None) -> None:
+        self.edit_mask = path
+        self.mask_label.setText(
+            self.tr("Mask: {name}").format(name=path.name) if path is not None
+            else self.tr("Mask: none (the model decides what to change)")
+        )  # fmt: skip
+        self.clear_mask_button.setEnabled(path is not None)
+
+    def use_selected_as_source(self) -> None:
+        """Edit the gallery's selected image."""
+        path = self.file_of(self._current_id())
+        if path is not None:
+            self.set_edit_source(path)
+            self.set_mode("edit")
+
+    def _ask_source(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Image to edit"), str(Path.home()), self.tr(IMAGE_FILTER)
+        )
+        if path:
+            self.set_edit_source(Path(path))
+
+    def _ask_mask(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Mask"), str(Path.home()), self.tr("PNG image (*.png)")
+        )
+        if path:
+            self.set_edit_mask(Path(path))
 
     # ---- generating ---------------------------------------------------------------------------
 
     def request(self) -> ImageRequest:
         return ImageRequest(
-            model=self.model_combo.currentText().strip(),
+            model=self.model(),
             prompt=self.prompt_edit.toPlainText().strip(),
             size=self.size_combo.currentText(),
             n=self.n_spin.value(),
@@ -306,16 +542,35 @@ class ImagesPane(Pane):
         )
 
     def generate(self) -> None:
-        if self.ctx is None or self.service is None:
+        """Run the current mode: generate, edit, or submit an async task."""
+        if self.ctx is None or self.service is None or self.busy:
             return
         request = self.request()
         if not request.prompt or not request.model:
             self._show_error(self.tr("Write a prompt and pick a model first."))
             return
-        self.ctx.runner.run(self._generate(request), key=self.generate_key)
+        if self.mode == "edit":
+            if self.edit_source is None:
+                self._show_error(self.tr("Choose the image to edit first."))
+                return
+            job = self._edit(request, self.edit_source, self.edit_mask)
+        elif self.mode == "task":
+            job = self._run_task(
+                TaskRequest(request.model, request.prompt, request.size, dict(self.task_options))
+            )
+        else:
+            job = self._generate(request)
+        self.ctx.runner.run(job, key=self.generate_key)
 
     def cancel(self) -> None:
-        if self.ctx is not None:
+        if self.ctx is None:
+            return
+        if self.task is not None and not self.task.finished:
+            # The follow-up poll sees "cancelled" and ends the job.
+            self.ctx.runner.run(self._cancel_task(self.task.id), key=f"{self.generate_key}.cancel")
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText(self.tr("Cancelling the task…"))
+        else:
             self.ctx.runner.cancel(self.generate_key)
 
     @property
@@ -331,7 +586,9 @@ class ImagesPane(Pane):
             n=request.n, noun=noun, model=request.model))  # fmt: skip
         try:
             client = await self.ctx.client()
-            made = await self.service.generate(client, request)
+            made = await self.service.generate(
+                client, request, price_per_image=self.price_per_image()
+            )
         except asyncio.CancelledError:
             self.status_label.setText(self.tr("Cancelled."))
             raise
@@ -339,18 +596,117 @@ class ImagesPane(Pane):
             self.status_label.setText("")
             self._show_error(exc)
         else:
-            self.gallery.prepend(made)
-            self.gallery_view.setCurrentIndex(self.gallery.index(0))
+            self._add_made(made)
             self.status_label.setText(self.tr("Generated {count} with {model}.").format(
                 count=len(made), model=request.model))  # fmt: skip
-            self._refill_history()
         finally:
             self._set_busy(False)
             self._update_actions()
 
-    def _set_busy(self, busy: bool) -> None:
+    async def _edit(self, request: ImageRequest, source: Path, mask: Path | None) -> None:
+        assert self.ctx is not None and self.service is not None
+        self._set_busy(True)
+        self.error_label.hide()
+        self.status_label.setText(self.tr("Editing {name} with {model}…").format(
+            name=source.name, model=request.model))  # fmt: skip
+        try:
+            try:
+                image = await asyncio.to_thread(read_image_file, source)
+                mask_png = await asyncio.to_thread(read_image_file, mask) if mask else None
+            except (OSError, ValueError) as exc:
+                self.status_label.setText("")
+                self._show_error(self.tr("Could not read the picture: {err}").format(
+                    err=getattr(exc, "strerror", None) or exc))  # fmt: skip
+                return
+            edit = EditRequest(
+                model=request.model, prompt=request.prompt, image=image, mask=mask_png,
+                n=request.n, response_format=request.response_format,
+            )  # fmt: skip
+            made = await self.service.edit(
+                await self.ctx.client(), edit, price_per_image=self.price_per_image()
+            )
+        except asyncio.CancelledError:
+            self.status_label.setText(self.tr("Cancelled."))
+            raise
+        except BluesdeskError as exc:
+            self.status_label.setText("")
+            self._show_error(exc)
+        else:
+            self._add_made(made)
+            self.status_label.setText(self.tr("Edited {name}: {count} new.").format(
+                name=source.name, count=len(made)))  # fmt: skip
+        finally:
+            self._set_busy(False)
+            self._update_actions()
+
+    async def _run_task(self, request: TaskRequest) -> None:
+        assert self.ctx is not None and self.service is not None
+        self._set_busy(True, determinate=True)
+        self.error_label.hide()
+        self.task = None
+        self.status_label.setText(self.tr("Submitting a task to {model}…").format(
+            model=request.model))  # fmt: skip
+        try:
+            state, made = await self.service.run_task(
+                await self.ctx.client(), request, on_update=self._on_task_update,
+                price_per_image=self.price_per_image(), poll_wait=self.task_poll_wait,
+                min_interval=self.task_min_interval,
+            )  # fmt: skip
+        except asyncio.CancelledError:
+            self.status_label.setText(self.tr("Stopped following the task."))
+            raise
+        except BluesdeskError as exc:
+            self.status_label.setText("")
+            self._show_error(exc)
+        else:
+            if made:
+                self._add_made(made)
+                self.status_label.setText(self.tr("Task finished: {count} new.").format(
+                    count=len(made)))  # fmt: skip
+            elif state.status == "cancelled":
+                self.status_label.setText(self.tr("Task cancelled."))
+            else:
+                self.status_label.setText("")
+                self._show_error(state.error or self.tr("The task {status}.").format(
+                    status=state.status))  # fmt: skip
+        finally:
+            self._set_busy(False)
+            self._update_actions()
+
+    def _on_task_update(self, state: TaskState) -> None:
+        self.task = state
+        if not shiboken6.isValid(self.progress):
+            return
+        self.progress.setValue(state.progress)
+        if state.status == "queued":
+            self.status_label.setText(self.tr("Task queued…"))
+        elif state.status == "in_progress":
+            self.status_label.setText(self.tr("Task running: {p}%").format(p=state.progress))
+
+    async def _cancel_task(self, task_id: str) -> None:
+        assert self.ctx is not None and self.service is not None
+        try:
+            await self.service.cancel_task(await self.ctx.client(), task_id)
+        except BluesdeskError as exc:
+            # Most likely it finished meanwhile; the poll reports what really happened.
+            self._show_error(exc)
+
+    def _add_made(self, made: list[ImageRecord]) -> None:
+        self.gallery.prepend(made)
+        self.gallery_view.setCurrentIndex(self.gallery.index(0))
+        self._refill_history()
+
+    def _set_busy(self, busy: bool, *, determinate: bool = False) -> None:
+        if not shiboken6.isValid(self.generate_button):
+            return
         self.generate_button.setEnabled(not busy)
+        self.mode_tabs.setEnabled(not busy)
         self.cancel_button.setVisible(busy)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 100 if determinate else 0)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(determinate)
+        self.progress.setMaximumHeight(18 if determinate else 6)
         self.progress.setVisible(busy)
 
     def _show_error(self, error: BluesdeskError | str) -> None:
@@ -467,7 +823,8 @@ class ImagesPane(Pane):
         if record is None:
             return
         self.prompt_edit.setPlainText(record.prompt)
-        self.model_combo.setCurrentText(record.model)
+        self.set_mode("generate")
+        self._select_model(record.model)
         params = record.params
         _select(self.size_combo, str(params.get("size") or ""), by_data=False)
         self.n_spin.setValue(int(params.get("n") or 1))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from bluesdesk.core.capabilities import Capability
@@ -56,6 +56,10 @@ class BadgeDelegate(QStyledItemDelegate):
     PAD_X = 5
     GAP = 3
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cache: dict[tuple[object, ...], QPixmap] = {}
+
     def _font(self, option: QStyleOptionViewItem) -> QFont:
         font = QFont(option.font)
         size = font.pointSizeF()
@@ -78,6 +82,33 @@ class BadgeDelegate(QStyledItemDelegate):
         if not caps:
             return
         rect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        ratio = widget.devicePixelRatioF() if widget is not None else 1.0  # type: ignore[redundant-expr]
+        # Rows share a handful of capability sets: each is painted once into a pixmap, then
+        # blitted, which keeps a repaint while typing in the search box cheap.
+        key = (caps, selected, _dark(option), rect.width(), rect.height(), ratio, option.font.key())
+        pixmap = self._cache.get(key)
+        if pixmap is None:
+            if len(self._cache) > 256:
+                self._cache.clear()
+            pixmap = self._render(option, caps, selected, rect.width(), rect.height(), ratio)
+            self._cache[key] = pixmap
+        painter.drawPixmap(rect.topLeft(), pixmap)
+
+    def _render(
+        self,
+        option: QStyleOptionViewItem,
+        caps: frozenset[Capability],
+        selected: bool,
+        width_px: int,
+        height_px: int,
+        ratio: float,
+    ) -> QPixmap:
+        pixmap = QPixmap(max(1, round(width_px * ratio)), max(1, round(height_px * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        rect = QRect(0, 0, width_px, height_px)
         font = self._font(option)
         metrics = QFontMetrics(font)
         height = metrics.height() + 2
@@ -87,7 +118,6 @@ class BadgeDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(font)
         painter.setClipRect(rect)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         for cap in ordered(caps):
             text, hue = BADGES[cap]
             width = metrics.horizontalAdvance(text) + 2 * self.PAD_X
@@ -113,6 +143,8 @@ class BadgeDelegate(QStyledItemDelegate):
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
             x += width + self.GAP
         painter.restore()
+        painter.end()
+        return pixmap
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex

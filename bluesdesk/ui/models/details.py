@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from bluesdesk.core.capabilities import Capability
 from bluesdesk.core.catalog_model import CatalogModel, CatalogSnapshot
-from bluesdesk.core.pricing import PriceKind, format_price
+from bluesdesk.core.pricing import PriceKind, credit_view, format_price
 from bluesdesk.ui.models.badges import LABELS, ordered
 from bluesdesk.ui.models.table import UNKNOWN, context_text
 
@@ -92,8 +92,14 @@ class DetailsPanel(QFrame):
         self.show_model(None, None, "")
 
     def show_model(
-        self, model: CatalogModel | None, snapshot: CatalogSnapshot | None, key_group: str
+        self,
+        model: CatalogModel | None,
+        snapshot: CatalogSnapshot | None,
+        key_group: str,
+        *,
+        credits: bool = False,
     ) -> None:
+        """`credits`: also quote the price the BluesMinds way (base × multiplier = effective)."""
         self.model = model
         has = model is not None
         self.copy_button.setEnabled(has)
@@ -113,7 +119,7 @@ class DetailsPanel(QFrame):
             if p
         ]
         self.subtitle.setText(" · ".join(parts))
-        self.body.setText(describe(model, snapshot, key_group))
+        self.body.setText(describe(model, snapshot, key_group, credits=credits))
 
     def copy_id(self) -> None:
         if self.model is not None:
@@ -124,8 +130,14 @@ class DetailsPanel(QFrame):
             self.use_requested.emit(key, self.model.id)
 
 
-def describe(model: CatalogModel, snapshot: CatalogSnapshot | None, key_group: str) -> str:
-    """The panel's rich text: metadata, prices per group, endpoints."""
+def describe(
+    model: CatalogModel,
+    snapshot: CatalogSnapshot | None,
+    key_group: str,
+    *,
+    credits: bool = False,
+) -> str:
+    """The panel's rich text: metadata, prices per group (and in credits), endpoints."""
     e = html.escape
     rows: list[tuple[str, str]] = []
     if model.description:
@@ -150,6 +162,10 @@ def describe(model: CatalogModel, snapshot: CatalogSnapshot | None, key_group: s
     rows.append(("Listed by", e(", ".join(sorted(model.sources)))))
     text = _table(rows)
     text += "<h4>Prices per group</h4>" + _prices(model, snapshot, key_group)
+    if credits:
+        quotes = credit_quotes(model, snapshot, key_group)
+        if quotes:
+            text += "<h4>In credits</h4>" + quotes
     text += "<h4>Endpoints</h4>" + _endpoints(model, snapshot)
     return text
 
@@ -190,6 +206,21 @@ def _prices(model: CatalogModel, snapshot: CatalogSnapshot | None, key_group: st
         else "<p style='color:#9ca3af'>Per 1M tokens, in the gateway's currency.</p>"
     )
     return "".join(lines) + unit
+
+
+def credit_quotes(model: CatalogModel, snapshot: CatalogSnapshot | None, key_group: str) -> str:
+    """One "base × multiplier = effective" line per group, as BluesMinds quotes prices: the
+    token group's multiplier applied to the base price. Empty when the price is unknown."""
+    if snapshot is None or snapshot.settings is None or model.pricing is None:
+        return ""
+    lines = []
+    for price in snapshot.prices(model.id):
+        view = credit_view(model.pricing, price.group_ratio, snapshot.settings)
+        name = f"<b>{html.escape(price.group)}</b>"
+        if price.group == key_group:
+            name += " (your key)"
+        lines.append(f"<p style='margin:2px 0'>{name}<br>{html.escape(view.equation())}</p>")
+    return "".join(lines)
 
 
 def _endpoints(model: CatalogModel, snapshot: CatalogSnapshot | None) -> str:

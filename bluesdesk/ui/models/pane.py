@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bluesdesk.core.catalog_filter import make_rows
 from bluesdesk.core.catalog_model import CatalogSnapshot
-from bluesdesk.core.models import GatewayProfile
+from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.errors import BluesdeskError, ConnectionFailed
 from bluesdesk.services.catalog import CatalogService
 from bluesdesk.ui.context import AppContext
@@ -38,6 +39,7 @@ from bluesdesk.ui.models.details import DetailsPanel
 from bluesdesk.ui.models.filters import FilterBar
 from bluesdesk.ui.models.memory_cache import MemoryModelCache
 from bluesdesk.ui.models.table import MODEL_ROLE, Column, ModelsProxy, ModelsTableModel
+from bluesdesk.ui.models.vendors import VendorDelegate
 from bluesdesk.ui.widgets.empty_state import EmptyState
 from bluesdesk.ui.widgets.pane import Pane
 
@@ -130,6 +132,7 @@ class ModelsPane(Pane):
         self.view = QTableView()
         self.view.setModel(self.proxy)
         self.view.setItemDelegateForColumn(Column.CAPABILITIES, BadgeDelegate(self.view))
+        self.view.setItemDelegateForColumn(Column.VENDOR, VendorDelegate(self.view))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -146,7 +149,7 @@ class ModelsPane(Pane):
         head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         head.setSectionResizeMode(Column.MODEL, QHeaderView.ResizeMode.Stretch)
         for column, width in (
-            (Column.VENDOR, 80),
+            (Column.VENDOR, 100),
             (Column.CAPABILITIES, 170),
             (Column.CONTEXT, 54),
             (Column.GROUPS, 84),
@@ -367,12 +370,17 @@ class ModelsPane(Pane):
     async def _show_snapshot(self, profile: GatewayProfile, snapshot: CatalogSnapshot) -> None:
         """Put a (new) snapshot in the table, keeping filters, sort order and selection."""
         keep = self.selected_model()
-        await self.catalog.favourites(profile)  # loaded, so rows() carries the stars
+        starred = await self.catalog.favourites(profile)
         group = self.catalog.key_group(profile)
         self.snapshot = snapshot
         self._group = group
-        rows = self.catalog.rows(profile)
+        # Priced once here for both the table and the filter rows (5,000 Decimal computations).
         prices = [snapshot.price(m.id, group) for m in snapshot.models]
+        rows = make_rows(
+            snapshot.models,
+            {m.id: p for m, p in zip(snapshot.models, prices, strict=True)},
+            starred,
+        )
         self.table_model.set_catalog(snapshot.models, rows, prices, snapshot.settings)
         self.filters.set_choices(
             (m.vendor for m in snapshot.models), (g for m in snapshot.models for g in m.groups)
@@ -479,4 +487,5 @@ class ModelsPane(Pane):
     def _show_details(self) -> None:
         index = self.view.selectionModel().currentIndex()
         model = index.data(MODEL_ROLE) if index.isValid() else None
-        self.details.show_model(model, self.snapshot, self._group)
+        credits = self._profile is not None and self._profile.kind is GatewayKind.BLUESMINDS
+        self.details.show_model(model, self.snapshot, self._group, credits=credits)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.errors import BluesdeskError, KeyringUnavailable
 from bluesdesk.services.profiles import PRESETS, ProfilePreset
+from bluesdesk.ui import settings_bridge
 from bluesdesk.ui.context import AppContext
 from bluesdesk.ui.preferences.keyring_dialog import KeyringDialog
 from bluesdesk.ui.preferences.profile_editor import ProfileEditor
@@ -53,6 +55,24 @@ class PreferencesPane(Pane):
         title.setObjectName("paneTitle")
         subtitle = QLabel(self.tr("Gateways you connect to. API keys stay in your system keyring."))
         subtitle.setObjectName("paneSubtitle")
+
+        # Appearance: System follows the OS light/dark switch; the choice is saved at once.
+        self.theme_box = QComboBox()
+        self.theme_box.setObjectName("themeBox")
+        for value, label in (
+            ("system", self.tr("System")),
+            ("light", self.tr("Light")),
+            ("dark", self.tr("Dark")),
+        ):
+            self.theme_box.addItem(label, value)
+        self.theme_box.setToolTip(self.tr("Colour theme; System follows your desktop"))
+        theme_label = QLabel(self.tr("Theme"))
+        theme_label.setBuddy(self.theme_box)
+        self.theme_note = QLabel()
+        self.theme_note.setObjectName("errorText")
+        self.theme_note.hide()
+        self._sync_theme_box()
+        self.theme_box.currentIndexChanged.connect(lambda *_: self._on_theme_picked())
 
         # Left: the list of profiles and its actions.
         self.list = QListWidget()
@@ -113,8 +133,16 @@ class PreferencesPane(Pane):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 18)
         layout.setSpacing(4)
-        layout.addWidget(title)
-        layout.addWidget(subtitle)
+        titles = QVBoxLayout()
+        titles.setSpacing(4)
+        titles.addWidget(title)
+        titles.addWidget(subtitle)
+        header = QHBoxLayout()
+        header.addLayout(titles, 1)
+        header.addWidget(self.theme_note)
+        header.addWidget(theme_label)
+        header.addWidget(self.theme_box)
+        layout.addLayout(header)
         layout.addSpacing(12)
         layout.addLayout(row, 1)
 
@@ -129,6 +157,37 @@ class PreferencesPane(Pane):
     def on_theme_changed(self, dark: bool) -> None:
         self.empty.recolor(dark)
         self.editor.recolor(dark)
+
+    # ---- Appearance
+
+    def theme_preference(self) -> str:
+        return str(self.theme_box.currentData())
+
+    def set_theme_preference(self, preference: str) -> None:
+        """Pick `preference` ("system", "light", "dark") as if the user had chosen it."""
+        index = self.theme_box.findData(preference)
+        if index >= 0:
+            self.theme_box.setCurrentIndex(index)
+
+    def _sync_theme_box(self) -> None:
+        theme = self.ctx.theme
+        current = theme.preference if theme is not None else self.ctx.settings.current.ui.theme
+        index = self.theme_box.findData(current)
+        self.theme_box.blockSignals(True)
+        self.theme_box.setCurrentIndex(max(index, 0))
+        self.theme_box.blockSignals(False)
+
+    def _on_theme_picked(self) -> None:
+        preference = self.theme_preference()
+        try:
+            settings_bridge.update_ui(self.ctx.settings, theme=preference)
+        except BluesdeskError as exc:
+            self.theme_note.setText(exc.user_message)
+            self.theme_note.show()
+        else:
+            self.theme_note.hide()
+        if self.ctx.theme is not None:
+            self.ctx.theme.set_preference(preference)
 
     # ---- The list
 

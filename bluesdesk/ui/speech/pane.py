@@ -1,8 +1,14 @@
 """Speech: text to speech with playback and a kept history, and transcription of audio files.
 
 Generation and transcription run on the TaskRunner under per-pane keys; gateway errors are
-shown as text. Models come from the active gateway, filtered by capability, with the common
-OpenAI names as a fallback.
+shown as text. Models come from the catalog (favourites first), else from the gateway's model
+list, filtered by capability, with the common OpenAI names as a fallback. Each clip keeps its
+speed and, when the catalog knows the price, its cost.
+
+Cross-pane hooks: `speak_text(text)` (Chat's "Read aloud", through MainWindow), `use_model(id)`
+(the Models pane's "Use in Speech"), and the `send_to_chat_requested(str)` signal for a
+transcript. Recording from the microphone needs an audio input; without one the Record button
+is disabled and says why.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bluesdesk.core.capabilities import Capability, infer_capabilities
+from bluesdesk.core.pricing import PriceKind, estimate, format_amount
 from bluesdesk.errors import BluesdeskError
 from bluesdesk.gateway import list_models
 from bluesdesk.services.speech import (
@@ -44,6 +52,7 @@ from bluesdesk.services.speech import (
 from bluesdesk.store.media import ClipRecord
 from bluesdesk.ui.context import AppContext
 from bluesdesk.ui.speech.player import AudioPlayer
+from bluesdesk.ui.speech.recorder import MicRecorder
 from bluesdesk.ui.widgets.empty_state import EmptyState
 from bluesdesk.ui.widgets.pane import Pane
 
@@ -51,11 +60,16 @@ FALLBACK_TTS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 FALLBACK_STT = ("whisper-1", "gpt-4o-transcribe")
 AUDIO_FILTER = "Audio (*.mp3 *.wav *.m4a *.ogg *.oga *.flac *.webm *.mp4 *.mpga *.mpeg)"
 NO_DEVICE_NOTICE = "No audio output device found: playback runs silently."
+NO_MIC_TOOLTIP = "No microphone was found: transcribe an audio file instead."
+RECORDINGS_SUBDIR = "recordings"
 ClipRole = Qt.ItemDataRole.UserRole + 1
 
 
 class SpeechPane(Pane):
+    """Signals: send_to_chat_requested(str): put a transcript in the Chat composer."""
+
     key = "speech"
+    send_to_chat_requested = Signal(str)
 
     def __init__(
         self,
@@ -73,6 +87,7 @@ class SpeechPane(Pane):
         self.speak_key = f"speech.speak.{id(self)}"
         self.transcribe_key = f"speech.transcribe.{id(self)}"
         self.models_key = f"speech.models.{id(self)}"
+        self._wanted: dict[str, str] = {}  # combo name -> model asked for by use_model
 
         title = QLabel(self.tr("Speech"))
         title.setObjectName("paneTitle")
@@ -84,8 +99,10 @@ class SpeechPane(Pane):
         self.text_edit.setPlaceholderText(self.tr("Text to speak…"))
         self.text_edit.setTabChangesFocus(True)
         self.model_combo = QComboBox()
+        self.model_combo.setObjectName("ttsModel")
         self.model_combo.setEditable(True)
         self.model_combo.addItems(FALLBACK_TTS)
+        self.model_combo.currentTextChanged.connect(lambda *_: self._update_price())
         self.voice_combo = QComboBox()
         self.voice_combo.setEditable(True)
         self.voice_combo.addItems(VOICES)
@@ -96,6 +113,9 @@ class SpeechPane(Pane):
         self.speed_spin.setSuffix("×")
         self.format_combo = QComboBox()
         self.format_combo.addItems(FORMATS)
+        self.price_label = QLabel()
+        self.price_label.setObjectName("muted")
+        self.text_edit.textChanged.connect(self._update_price)
         self.generate_button = QPushButton(self.tr("Generate"))
         self.generate_button.setDefault(True)
         self.generate_button.setShortcut("Ctrl+Return")
@@ -122,6 +142,7 @@ class SpeechPane(Pane):
         form.addRow(self.tr("Voice"), self.voice_combo)
         form.addRow(self.tr("Speed"), self.speed_spin)
         form.addRow(self.tr("Format"), self.format_combo)
+        form.addRow("", self.price_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.save_button)
@@ -156,6 +177,7 @@ class SpeechPane(Pane):
 
         # ---- speech to text
         self.stt_model_combo = QComboBox()
+        self.stt_model_combo.setObjectName("sttModel")
         self.stt_model_combo.setEditable(True)
         self.stt_model_combo.addItems(FALLBACK_STT)
         self.transcribe_button = QPushButton(self.tr("Transcribe a file…"))
@@ -168,6 +190,19 @@ class SpeechPane(Pane):
         self.copy_transcript_button = QPushButton(self.tr("Copy transcript"))
         self.copy_transcript_button.setEnabled(False)
         self.copy_transcript_button.clicked.connect(lambda *_: self.copy_transcript())
+        self.send_to_chat_button = QPushButton(self.tr("Send to Chat"))
+        self.send_to_chat_button.setEnabled(False)
+        self.send_to_chat_button.setToolTip(self.tr("Put the transcript in the Chat composer"))
+        self.send_to_chat_button.clicked.connect(lambda *_: self.send_to_chat())
+        self.record_button = QPushButton(self.tr("Record"))
+        self.record_button.setCheckable(True)
+        self.record_button.clicked.connect(lambda checked: self._toggle_recording(checked))
+        media_dir = self.service.media_dir if self.service is not None else Path()
+        self.recorder = MicRecorder(media_dir / RECORDINGS_SUBDIR, self)
+        self.recorder.recorded.connect(lambda path: self.transcribe_file(Path(path)))
+        self.recorder.failed.connect(self._on_record_failed)
+        self.recorder.recording_changed.connect(self._on_recording_changed)
+        self.recorder.devices.audioInputsChanged.connect(self._update_record_button)
         stt_box = QGroupBox(self.tr("Speech to text"))
         stt = QVBoxLayout(stt_box)
         stt_row = QHBoxLayout()
@@ -175,11 +210,13 @@ class SpeechPane(Pane):
         stt_row.addWidget(self.stt_model_combo, 1)
         stt_row.addWidget(self.transcribe_button)
         stt_row.addWidget(self.transcribe_clip_button)
+        stt_row.addWidget(self.record_button)
         stt.addLayout(stt_row)
         stt.addWidget(self.transcript_edit, 1)
         stt_buttons = QHBoxLayout()
         stt_buttons.addStretch(1)
         stt_buttons.addWidget(self.copy_transcript_button)
+        stt_buttons.addWidget(self.send_to_chat_button)
         stt.addLayout(stt_buttons)
 
         right = QSplitter(Qt.Orientation.Vertical)
@@ -213,6 +250,11 @@ class SpeechPane(Pane):
             self.body.setCurrentWidget(self.unavailable)
             self.mark_ready()
         self._update_history_actions()
+        self._update_record_button()
+        self._update_price()
+        if self.ctx is not None and self.ctx.catalog is not None:
+            # Starring a model in the Models pane reorders this pane's picker.
+            self.ctx.catalog.listeners.append(self._on_catalog_changed)
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -225,6 +267,21 @@ class SpeechPane(Pane):
         if active is not None and active.id != self._models_for:
             self._models_for = active.id
             self.ctx.runner.run(self._load_models(), key=self.models_key)
+
+    def _on_catalog_changed(self, profile_id: str) -> None:
+        if not shiboken6.isValid(self):  # deleted without detach (tests): forget us
+            self.detach()
+            return
+        if profile_id == self._models_for:
+            self._models_for = ""  # reload on the next show
+            if self.isVisible():
+                self.on_shown()
+
+    def detach(self) -> None:
+        """Stop listening to the catalog (MainWindow calls this when it closes)."""
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        if catalog is not None and self._on_catalog_changed in catalog.listeners:
+            catalog.listeners.remove(self._on_catalog_changed)
 
     def on_profile_changed(self) -> None:
         if self.isVisible():
@@ -248,22 +305,99 @@ class SpeechPane(Pane):
 
     async def _load_models(self) -> None:
         assert self.ctx is not None
-        try:
-            models = await list_models(await self.ctx.client())
-        except BluesdeskError:
-            return  # keep the fallback names; the Models pane explains connection problems
+        tts, stt = await self._catalog_models()
+        if not tts and not stt:
+            try:
+                models = await list_models(await self.ctx.client())
+            except BluesdeskError:
+                return  # keep the fallback names; the Models pane explains connection problems
+            tts, stt = speech_models(models), transcription_models(models)
         if not shiboken6.isValid(self.model_combo):
             return
-        for combo, names in (
-            (self.model_combo, speech_models(models)),
-            (self.stt_model_combo, transcription_models(models)),
-        ):
+        for combo, names in ((self.model_combo, tts), (self.stt_model_combo, stt)):
             if names:
-                current = combo.currentText()
+                current = self._wanted.get(combo.objectName()) or combo.currentText()
+                combo.blockSignals(True)
                 combo.clear()
                 combo.addItems(names)
-                if current in names:
-                    combo.setCurrentText(current)
+                combo.blockSignals(False)
+                combo.setCurrentText(current if current in names else names[0])
+        self._update_price()
+
+    async def _catalog_models(self) -> tuple[list[str], list[str]]:
+        """(speech models, transcription models), favourites first, from the catalog (fetched
+        once if it never was); empty without a catalog."""
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        if catalog is None or self.ctx is None:
+            return [], []
+        try:
+            profile = self.ctx.profiles.active()
+            models = await catalog.models(profile)
+            if not models:
+                await catalog.refresh(profile)
+                models = await catalog.models(profile)
+        except BluesdeskError:
+            return [], []
+        return (
+            [m.id for m in models if m.has(Capability.SPEECH)],
+            [m.id for m in models if m.has(Capability.TRANSCRIPTION)],
+        )
+
+    # ---- cross-pane hooks ---------------------------------------------------------------------
+
+    def use_model(self, model_id: str) -> None:
+        """Pick `model_id` in the speech or the transcription picker, by what the model does."""
+        caps = infer_capabilities(model_id, ())
+        combo = self.stt_model_combo if caps.has(Capability.TRANSCRIPTION) else self.model_combo
+        self._wanted[combo.objectName()] = model_id
+        combo.setCurrentText(model_id)
+
+    def speak_text(self, text: str) -> None:
+        """Chat's "Read aloud": fill in the text, generate it and play it."""
+        self.text_edit.setPlainText(text)
+        self.generate()
+
+    def send_to_chat(self) -> None:
+        text = self.transcript_edit.toPlainText().strip()
+        if text:
+            self.send_to_chat_requested.emit(text)
+
+    # ---- price ----------------------------------------------------------------------------------
+
+    def clip_cost(self, model: str, text: str) -> float | None:
+        """What speaking `text` with `model` costs, if the catalog knows the model's price."""
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        active = self.ctx.profiles.active() if self.ctx is not None else None
+        if catalog is None or active is None:
+            return None
+        price = catalog.price(model, profile=active)
+        if price is None:
+            return None
+        if price.kind is PriceKind.PER_REQUEST:
+            return price.per_request
+        # Per-token speech models are charged on the input; ~4 characters make a token.
+        return estimate(price, max(1, len(text) // 4), 0).low
+
+    def _money(self, usd: float) -> str:
+        catalog = self.ctx.catalog if self.ctx is not None else None
+        active = self.ctx.profiles.active() if self.ctx is not None else None
+        snapshot = catalog.loaded(active) if catalog is not None and active is not None else None
+        if snapshot is not None and snapshot.settings is not None:
+            return format_amount(usd, snapshot.settings)
+        return f"${usd:.6f}".rstrip("0").rstrip(".")
+
+    def _update_price(self) -> None:
+        if not shiboken6.isValid(self.price_label):
+            return
+        model = self.model_combo.currentText().strip()
+        cost = self.clip_cost(model, self.text_edit.toPlainText())
+        if cost is None:
+            self.price_label.setText(self.tr("Price: unknown"))
+        elif cost == 0:
+            self.price_label.setText(self.tr("Price: free"))
+        else:
+            self.price_label.setText(self.tr("Price: about {cost} for this text").format(
+                cost=self._money(cost)))  # fmt: skip
 
     # ---- text to speech -----------------------------------------------------------------------
 
@@ -299,7 +433,9 @@ class SpeechPane(Pane):
         self.status_label.setText(self.tr("Generating speech with {model}…").format(
             model=request.model))  # fmt: skip
         try:
-            clip = await self.service.synthesize(await self.ctx.client(), request)
+            clip = await self.service.synthesize(
+                await self.ctx.client(), request, cost=self.clip_cost(request.model, request.text)
+            )
         except BluesdeskError as exc:
             self.status_label.setText("")
             self._show_error(exc)
@@ -351,7 +487,12 @@ class SpeechPane(Pane):
     def _item(self, clip: ClipRecord) -> QListWidgetItem:
         text = " ".join(clip.input_text.split())
         short = text if len(text) <= 70 else text[:67] + "…"
-        item = QListWidgetItem(f"{short}\n{clip.voice} · {clip.model} · {clip.format}")
+        details = [clip.voice, clip.model, clip.format]
+        if clip.speed != 1.0:
+            details.append(f"{clip.speed:g}×")
+        if clip.cost is not None:
+            details.append(self._money(clip.cost))
+        item = QListWidgetItem(f"{short}\n{' · '.join(details)}")
         item.setToolTip(clip.input_text)
         item.setData(ClipRole, clip)
         return item
@@ -429,10 +570,43 @@ class SpeechPane(Pane):
             self.transcript_edit.setPlainText(transcript.text)
             self.transcript_request_id = transcript.request_id
             self.copy_transcript_button.setEnabled(True)
+            self.send_to_chat_button.setEnabled(bool(transcript.text.strip()))
             self.status_label.setText(self.tr("Transcribed {name}.").format(name=path.name))
         finally:
             if shiboken6.isValid(self.transcribe_button):
                 self.transcribe_button.setEnabled(True)
+
+    # ---- microphone ---------------------------------------------------------------------------
+
+    def _update_record_button(self) -> None:
+        if not shiboken6.isValid(self.record_button):
+            return
+        has_mic = self.recorder.available and self.service is not None
+        self.record_button.setEnabled(has_mic)
+        self.record_button.setToolTip(
+            self.tr("Record from the microphone, then transcribe") if has_mic
+            else self.tr(NO_MIC_TOOLTIP)
+        )  # fmt: skip
+
+    def _toggle_recording(self, start: bool) -> None:
+        if start:
+            self.error_label.hide()
+            if not self.recorder.start():
+                self.record_button.setChecked(False)
+        else:
+            self.recorder.stop()
+
+    def _on_recording_changed(self, recording: bool) -> None:
+        self.record_button.setChecked(recording)
+        self.record_button.setText(
+            self.tr("Stop and transcribe") if recording else self.tr("Record")
+        )
+        if recording:
+            self.status_label.setText(self.tr("Recording from the microphone…"))
+
+    def _on_record_failed(self, text: str) -> None:
+        self.record_button.setChecked(False)
+        self._show_error(self.tr("Recording: ") + text)
 
     def copy_transcript(self) -> None:
         QGuiApplication.clipboard().setText(self.transcript_edit.toPlainText())

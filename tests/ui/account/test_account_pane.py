@@ -95,7 +95,7 @@ def test_sign_in_shows_the_user_and_balance(pane: AccountPane, ctx: Any, qtbot: 
     assert run_async(qtbot, ctx.keys.get("emu", ACCESS_TOKEN_KIND)) is None
 
 
-def test_two_factor_step_and_a_wrong_password(pane: AccountPane, qtbot: Any) -> None:
+def test_two_factor_step_and_a_wrong_password(pane: AccountPane, ctx: Any, qtbot: Any) -> None:
     sign_in(pane, qtbot, "demo", "wrong")
     qtbot.waitUntil(lambda: pane.error_label.isVisible(), timeout=10_000)
     assert "Username or password is incorrect" in pane.error_label.text()
@@ -110,6 +110,7 @@ def test_two_factor_step_and_a_wrong_password(pane: AccountPane, qtbot: Any) -> 
     qtbot.waitUntil(lambda: pane.stack.currentIndex() == SIGNED_IN, timeout=10_000)
     qtbot.waitUntil(lambda: "2FA User" in pane.figures["user"].text(), timeout=10_000)
     assert pane.figures["group"].text().startswith("vip")
+    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
 
 
 def test_paste_token_needs_a_numeric_user_id(pane: AccountPane, qtbot: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bluesdesk.core.capabilities import Capability
-from bluesdesk.core.catalog_filter import ModelFilter, filter_rows, make_rows
+from bluesdesk.core.catalog_filter import ModelFilter, filter_rows, make_rows, narrows
 from bluesdesk.core.catalog_model import RawCatalog, merge_catalog
 
 STATUS = {"quota_per_unit": 500000, "quota_display_type": "USD"}
@@ -177,3 +177,32 @@ def test_favourites_only() -> None:
         "dall-e-3",
         "gpt-4o",
     ]
+
+
+def test_narrows_when_typing_forward_only() -> None:
+    assert narrows(ModelFilter(text="gp"), ModelFilter(text="gpt"))
+    assert narrows(ModelFilter(), ModelFilter(text="g"))
+    assert narrows(ModelFilter(text="gpt 4o"), ModelFilter(text="gpt-4o"))  # both inside one term
+    assert narrows(ModelFilter(text="GPT"), ModelFilter(text="gpt mini"))
+    assert not narrows(ModelFilter(text="gpt"), ModelFilter(text="gp"))  # backspace widens
+    assert not narrows(ModelFilter(text="gpt"), ModelFilter(text="claude"))
+    assert not narrows(
+        ModelFilter(text="g", free_only=True), ModelFilter(text="gp")
+    )  # another filter was switched off: more rows may pass
+    assert narrows(ModelFilter(text="g"), ModelFilter(text="gp", free_only=False))
+
+
+def test_filter_within_earlier_results_gives_the_same_rows() -> None:
+    _, found = rows()
+    typed = ["g", "gp", "gpt", "gpt-", "gpt-4", "gpt-4o"]
+    previous: list[int] | None = None
+    for text in typed:
+        flt = ModelFilter(text=text)
+        full = filter_rows(found, flt)
+        if previous is not None:
+            assert filter_rows(found, flt, within=previous) == full
+        previous = full
+    assert previous and len(previous) == 1
+    # Restricted to some rows, only those can pass; with no test at all, exactly those.
+    assert filter_rows(found, ModelFilter(), within=[1, 3]) == [1, 3]
+    assert set(filter_rows(found, ModelFilter(text="gpt"), within=[0])) <= {0}

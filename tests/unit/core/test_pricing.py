@@ -247,6 +247,13 @@ def test_bluesminds_credit_view() -> None:
     assert vip.text() == "2.000 ¤ per 1M input tokens (base 2.500 ¤ × 0.8)"
     promo = credit_view(entry(DALL_E), 0.0, credits)
     assert (promo.base, promo.effective, promo.unit) == (0.04, 0.0, "request")
+    assert vip.equation() == "2.500 ¤ × 0.8 = 2.000 ¤ per 1M input tokens"
+    assert promo.equation() == "0.040 ¤ × 0 = 0.000 ¤ per request"
+    # Credits at 2 per USD (CUSTOM rate): base and effective scale, the multiplier does not.
+    double = QuotaSettings(500_000, DisplayType.CUSTOM, custom_symbol="cr", custom_exchange_rate=2)
+    assert credit_view(entry(GPT_4O), 1.25, double).equation() == (
+        "5.000 cr × 1.25 = 6.250 cr per 1M input tokens"
+    )
 
 
 # ---- estimates ----------------------------------------------------------------------------------
