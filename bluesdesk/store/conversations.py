@@ -26,6 +26,10 @@ MESSAGE_STATES: tuple[MessageState, ...] = (
 )
 
 
+# How many of the newest matches a search ranks (see ConversationStore.search).
+SEARCH_CANDIDATES = 2000
+
+
 @dataclass(frozen=True, slots=True)
 class Conversation:
     id: str
@@ -329,21 +333,38 @@ class ConversationStore:
         return int(row[0])
 
     async def search(self, text: str, limit: int = 50) -> list[SearchHit]:
-        """Full-text search over message text, best matches first."""
+        """Full-text search over message text, best matches first.
+
+        Only the newest `SEARCH_CANDIDATES` matches are ranked: `ORDER BY rank` over every match
+        scores them all, which took over a second for a common word in a million messages
+        (`benchmarks/long_chat.py`); walking the index newest-first stops early. Below that many
+        matches the order is exactly bm25's.
+        """
         match = fts_query(text)
         if not match:
             return []
 
         def query(conn: sqlite3.Connection) -> list[SearchHit]:
-            rows = conn.execute(
-                "SELECT m.conversation_id, c.title, m.id,"
-                " snippet(messages_fts, 0, '[', ']', '…', 12)"
-                " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
-                " JOIN conversations c ON c.id = m.conversation_id"
-                " WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
-                (match, limit),
+            ids = conn.execute(
+                "SELECT id FROM (SELECT rowid AS id, bm25(messages_fts) AS score"
+                " FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?)"
+                " ORDER BY score LIMIT ?",
+                (match, SEARCH_CANDIDATES, limit),
             ).fetchall()
-            return [SearchHit(str(a), str(b), int(c), str(d)) for a, b, c, d in rows]
+            hits: list[SearchHit] = []
+            for (message_id,) in ids:
+                row = conn.execute(
+                    "SELECT m.conversation_id, c.title, m.id,"
+                    " snippet(messages_fts, 0, '[', ']', '…', 12)"
+                    " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
+                    " JOIN conversations c ON c.id = m.conversation_id"
+                    " WHERE messages_fts MATCH ? AND messages_fts.rowid = ?",
+                    (match, message_id),
+                ).fetchone()
+                if row is not None:
+                    a, b, c, d = row
+                    hits.append(SearchHit(str(a), str(b), int(c), str(d)))
+            return hits
 
         return await self.db.read(query)
 

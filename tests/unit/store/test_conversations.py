@@ -118,3 +118,18 @@ def test_fts_query_quotes_words() -> None:
     assert fts_query("hello world") == '"hello" "world"*'
     assert fts_query('say "hi"') == '"say" """hi"""*'
     assert fts_query("") == ""
+
+
+def test_search_ranks_best_matches_first_among_many(tmp_path: Path) -> None:
+    async def body(store: ConversationStore) -> None:
+        conv = await store.create_conversation("Rivers")
+        best = await store.add_message(conv.id, "user", "river river river delta")
+        for i in range(300):
+            await store.add_message(conv.id, "assistant", f"note {i} that names a river once")
+        hits = await store.search("river", limit=5)
+        assert len(hits) == 5
+        # bm25 puts the message that says "river" three times in few words first.
+        assert hits[0].message_id == best.id
+        assert all("[river]" in h.snippet.lower() for h in hits)
+
+    asyncio.run(_with_store(tmp_path / "c.db", body))
