@@ -33,8 +33,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QTextBrowser, QWidget
+from _chatdb import insert_conversation
+from _paint import PaintWaiter
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QTextBrowser
 
 from bluesdesk.core.models import ChatMessage, ChatParams, Delta, GatewayProfile
 from bluesdesk.emulator.accounts import DEMO
@@ -52,42 +54,8 @@ TOKENS_PER_S = 2_000.0
 TICK_MS = 5
 RUNS = 5
 
-ANSWER = """Here is **step {i}**:
-
-1. Read the `config` file
-2. Check [the docs](https://example.com/{i})
-
-```python
-def step_{i}(x: int) -> int:
-    return x * {i}
-```
-
-| key | value |
-|-----|-------|
-| n   | {i}   |
-"""
-
 
 # ---- helpers ------------------------------------------------------------------------------
-
-
-class PaintWaiter(QObject):
-    """Resolves a future at the next Paint event of `widget`."""
-
-    def __init__(self, widget: QWidget) -> None:
-        super().__init__()
-        self.widget = widget
-        self.future: asyncio.Future[float] | None = None
-        widget.installEventFilter(self)
-
-    def arm(self) -> asyncio.Future[float]:
-        self.future = asyncio.get_running_loop().create_future()
-        return self.future
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and self.future and not self.future.done():
-            self.future.set_result(time.perf_counter())
-        return False
 
 
 class GapMeter:
@@ -118,24 +86,8 @@ class GapMeter:
 def fill(path: Path) -> str:
     """A conversation of MESSAGES messages, written straight into SQLite."""
     conn = sqlite3.connect(path)
-    now = time.time()
     conv_id = "bench"
-    conn.execute(
-        "INSERT INTO conversations (id, title, profile_id, model, created_at, updated_at)"
-        " VALUES (?, 'Long chat', '', 'gpt-4o-mini', ?, ?)",
-        (conv_id, now, now),
-    )
-    rows = []
-    for i in range(MESSAGES):
-        user = i % 2 == 0
-        text = f"Question {i}: how do I do step {i}?" if user else ANSWER.format(i=i)
-        role = "user" if user else "assistant"
-        rows.append((conv_id, role, text, "complete", now + i, now + i))
-    conn.executemany(
-        "INSERT INTO messages (conversation_id, role, text, state, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    insert_conversation(conn, conv_id, MESSAGES, title="Long chat")
     conn.commit()
     conn.close()
     return conv_id

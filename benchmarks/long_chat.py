@@ -31,8 +31,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication, QWidget
+from _chatdb import insert_conversation
+from _paint import PaintWaiter
+from PySide6.QtWidgets import QApplication
 
 from bluesdesk.store import ConversationStore, Database
 from bluesdesk.store.conversations import fts_query
@@ -41,57 +42,6 @@ OPEN_MESSAGES = 10_000
 SEARCH_MESSAGES = 1_000_000
 LIKE_ROWS = 100_000
 RUNS = 5
-ANSWER = """Here is **step {i}**:
-
-1. Read the `config` file
-2. Check [the docs](https://example.com/{i})
-
-```python
-def step_{i}(x: int) -> int:
-    return x * {i}
-```
-
-| key | value |
-|-----|-------|
-| n   | {i}   |
-"""
-
-
-class PaintWaiter(QObject):
-    """Resolves a future at the widget's next Paint event."""
-
-    def __init__(self, widget: QWidget) -> None:
-        super().__init__()
-        self.future: asyncio.Future[float] | None = None
-        widget.installEventFilter(self)
-
-    def arm(self) -> asyncio.Future[float]:
-        self.future = asyncio.get_running_loop().create_future()
-        return self.future
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and self.future and not self.future.done():
-            self.future.set_result(time.perf_counter())
-        return False
-
-
-def insert_conversation(conn: sqlite3.Connection, conv_id: str, count: int) -> None:
-    now = time.time()
-    conn.execute(
-        "INSERT INTO conversations (id, title, profile_id, model, created_at, updated_at)"
-        " VALUES (?, ?, '', 'gpt-4o-mini', ?, ?)",
-        (conv_id, f"Chat of {count}", now, now),
-    )
-    rows = []
-    for i in range(count):
-        user = i % 2 == 0
-        text = f"Question {i}: how do I do step {i}?" if user else ANSWER.format(i=i)
-        rows.append((conv_id, "user" if user else "assistant", text, "complete", now + i, now + i))
-    conn.executemany(
-        "INSERT INTO messages (conversation_id, role, text, state, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
 
 
 def ms(values: list[float]) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bluesdesk.store.db import Database
+from bluesdesk.store.rows import fetch_all, fetch_one, json_object
 
 _IMAGE_COLUMNS = (
     "id, profile_id, model, prompt, path, width, height, params_json, request_id, created_at"
@@ -93,10 +94,6 @@ class ClipRecord:
 
 def _image(row: tuple[Any, ...]) -> ImageRecord:
     iid, profile_id, model, prompt, path, width, height, params_json, request_id, created = row
-    try:
-        params = json.loads(params_json)
-    except ValueError:
-        params = {}
     return ImageRecord(
         id=int(iid),
         profile_id=str(profile_id),
@@ -105,7 +102,7 @@ def _image(row: tuple[Any, ...]) -> ImageRecord:
         path=str(path),
         width=int(width),
         height=int(height),
-        params=params if isinstance(params, dict) else {},
+        params=json_object(params_json),
         request_id=str(request_id),
         created_at=float(created),
     )
@@ -113,12 +110,6 @@ def _image(row: tuple[Any, ...]) -> ImageRecord:
 
 def _clip(row: tuple[Any, ...]) -> ClipRecord:
     cid, profile_id, model, voice, text, path, fmt, duration, request_id, created = row[:10]
-    params: Any = {}
-    if len(row) > 10 and row[10]:
-        try:
-            params = json.loads(row[10])
-        except ValueError:
-            params = {}
     return ClipRecord(
         id=int(cid),
         profile_id=str(profile_id),
@@ -130,7 +121,7 @@ def _clip(row: tuple[Any, ...]) -> ClipRecord:
         duration_s=float(duration),
         request_id=str(request_id),
         created_at=float(created),
-        params=params if isinstance(params, dict) else {},
+        params=json_object(row[10] if len(row) > 10 else None),
     )
 
 
@@ -200,24 +191,14 @@ class MediaStore:
         return await self._db.write(insert)
 
     async def images(self, limit: int = -1, offset: int = 0) -> list[ImageRecord]:
-        def select(conn: sqlite3.Connection) -> list[ImageRecord]:
-            rows = conn.execute(
-                f"SELECT {_IMAGE_COLUMNS} FROM images ORDER BY created_at DESC, id ASC "
-                "LIMIT ? OFFSET ?",
-                (limit, offset),
-            ).fetchall()
-            return [_image(r) for r in rows]
-
-        return await self._db.read(select)
+        sql = (
+            f"SELECT {_IMAGE_COLUMNS} FROM images ORDER BY created_at DESC, id ASC LIMIT ? OFFSET ?"
+        )
+        return await fetch_all(self._db, sql, (limit, offset), _image)
 
     async def image(self, image_id: int) -> ImageRecord | None:
-        def select(conn: sqlite3.Connection) -> ImageRecord | None:
-            row = conn.execute(
-                f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,)
-            ).fetchone()
-            return _image(row) if row else None
-
-        return await self._db.read(select)
+        sql = f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?"
+        return await fetch_one(self._db, sql, (image_id,), _image)
 
     async def delete_image(self, image_id: int) -> ImageRecord | None:
         """Remove the row; returns it (so the caller can remove the file) or None if gone."""

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from bluesdesk.core.capabilities import Capability
-from bluesdesk.core.pricing import PriceKind, format_amount
+from bluesdesk.core.pricing import PriceKind
 from bluesdesk.errors import BluesdeskError
 from bluesdesk.gateway import list_models
 from bluesdesk.services.images import (
@@ -57,11 +57,11 @@ from bluesdesk.services.images import (
     read_image_file,
 )
 from bluesdesk.store.media import ImageRecord
+from bluesdesk.ui.catalog_models import CatalogPane, catalog_models
 from bluesdesk.ui.context import AppContext
 from bluesdesk.ui.images.gallery import GalleryModel, make_gallery_view
 from bluesdesk.ui.images.viewer import ImageViewer
 from bluesdesk.ui.widgets.empty_state import EmptyState
-from bluesdesk.ui.widgets.pane import Pane
 
 GENERATE_KEY = "images.generate"
 FALLBACK_MODELS = ("dall-e-3", "dall-e-2", "gpt-image-1")
@@ -70,7 +70,7 @@ MODES = ("generate", "edit", "task")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif)"
 
 
-class ImagesPane(Pane):
+class ImagesPane(CatalogPane):
     key = "images"
 
     def __init__(
@@ -304,9 +304,7 @@ class ImagesPane(Pane):
         self.set_edit_mask(None)
         self._apply_mode()
         self._update_actions()
-        if self.ctx is not None and self.ctx.catalog is not None:
-            # Starring a model in the Models pane reorders this pane's picker.
-            self.ctx.catalog.listeners.append(self._on_catalog_changed)
+        self.follow_catalog()
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -315,34 +313,11 @@ class ImagesPane(Pane):
             return
         if not self._gallery_loaded:
             self.ctx.runner.run(self.load_gallery(), key="images.gallery")
-        self._refresh_models()
-
-    def _on_catalog_changed(self, profile_id: str) -> None:
-        if not shiboken6.isValid(self):  # deleted without detach (tests): forget us
-            self.detach()
-            return
-        if profile_id == self._models_for:
-            self._models_for = ""  # reload on the next show
-            if self.isVisible():
-                self.on_shown()
-
-    def detach(self) -> None:
-        """Stop listening to the catalog (MainWindow calls this when it closes)."""
-        catalog = self.ctx.catalog if self.ctx is not None else None
-        if catalog is not None and self._on_catalog_changed in catalog.listeners:
-            catalog.listeners.remove(self._on_catalog_changed)
+        self.refresh_models()
 
     def on_profile_changed(self) -> None:
         if self.isVisible():
-            self._refresh_models()
-
-    def _refresh_models(self) -> None:
-        if self.ctx is None:
-            return
-        active = self.ctx.profiles.active()
-        if active is not None and active.id != self._models_for:
-            self._models_for = active.id
-            self.ctx.runner.run(self._load_models(), key=self.models_key)
+            self.refresh_models()
 
     async def load_gallery(self) -> None:
         assert self.service is not None
@@ -374,18 +349,7 @@ class ImagesPane(Pane):
     async def _catalog_models(self) -> tuple[list[str], list[str]]:
         """(image model ids, favourites first; the favourites among them) from the catalog,
         fetching it once if it was never fetched. Empty when there is no catalog."""
-        catalog = self.ctx.catalog if self.ctx is not None else None
-        if catalog is None:
-            return [], []
-        try:
-            profile = self.ctx.profiles.active() if self.ctx is not None else None
-            models = await catalog.models(profile)
-            if not models:
-                await catalog.refresh(profile)
-                models = await catalog.models(profile)
-            starred = await catalog.favourites(profile)
-        except BluesdeskError:
-            return [], []
+        models, starred = await catalog_models(self.ctx)
         names = [m.id for m in models if m.has(Capability.IMAGE_GENERATION)]
         return names, [n for n in names if n in starred]
 
@@ -425,22 +389,13 @@ class ImagesPane(Pane):
 
     def price_per_image(self) -> float | None:
         """What one picture of the picked model costs, if the catalog knows a per-call price."""
-        catalog = self.ctx.catalog if self.ctx is not None else None
-        active = self.ctx.profiles.active() if self.ctx is not None else None
-        if catalog is None or active is None:
-            return None
-        price = catalog.price(self.model(), profile=active)
+        price = self.catalog_price(self.model())
         if price is None or price.kind is not PriceKind.PER_REQUEST:
             return None
         return price.per_request
 
     def _money(self, usd: float) -> str:
-        catalog = self.ctx.catalog if self.ctx is not None else None
-        active = self.ctx.profiles.active() if self.ctx is not None else None
-        snapshot = catalog.loaded(active) if catalog is not None and active is not None else None
-        if snapshot is not None and snapshot.settings is not None:
-            return format_amount(usd, snapshot.settings)
-        return f"${usd:.4f}".rstrip("0").rstrip(".")
+        return self.money(usd, decimals=4)
 
     def _update_price(self) -> None:
         if not shiboken6.isValid(self.price_label):
@@ -451,8 +406,7 @@ class ImagesPane(Pane):
             return
         each = self.price_per_image()
         if each is None:
-            active = self.ctx.profiles.active() if self.ctx is not None else None
-            price = catalog.price(self.model(), profile=active) if active is not None else None
+            price = self.catalog_price(self.model())
             if price is not None and price.kind is PriceKind.PER_TOKEN:
                 text = self.tr("Price: charged per token ({amount} per 1M input tokens)")
                 self.price_label.setText(text.format(amount=self._money(price.input_per_m or 0)))
@@ -711,6 +665,12 @@ class ImagesPane(Pane):
 
     def _show_error(self, error: BluesdeskError | str) -> None:
         text = error.describe() if isinstance(error, BluesdeskError) else error
+        if isinstance(error, BluesdeskError) and not error.hint:
+            # A new-api refusal (`success: false`) carries only the reason: say what to do too.
+            hint = self.tr("Change what the gateway objects to, then press {0} again.")
+            hint = hint.replace("{0}", self.generate_button.text())
+            rest = text[len(error.user_message) :]  # the request id, if any
+            text = f"{error.user_message}\n{hint}{rest}"
         self.error_label.setText(text)
         self.error_label.show()
 

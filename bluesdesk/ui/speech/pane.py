@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from bluesdesk.core.capabilities import Capability, infer_capabilities
-from bluesdesk.core.pricing import PriceKind, estimate, format_amount
+from bluesdesk.core.pricing import PriceKind, estimate
 from bluesdesk.errors import BluesdeskError
 from bluesdesk.gateway import list_models
 from bluesdesk.services.speech import (
@@ -50,11 +50,11 @@ from bluesdesk.services.speech import (
     transcription_models,
 )
 from bluesdesk.store.media import ClipRecord
+from bluesdesk.ui.catalog_models import CatalogPane, catalog_models
 from bluesdesk.ui.context import AppContext
 from bluesdesk.ui.speech.player import AudioPlayer
 from bluesdesk.ui.speech.recorder import MicRecorder
 from bluesdesk.ui.widgets.empty_state import EmptyState
-from bluesdesk.ui.widgets.pane import Pane
 
 FALLBACK_TTS = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 FALLBACK_STT = ("whisper-1", "gpt-4o-transcribe")
@@ -65,7 +65,7 @@ RECORDINGS_SUBDIR = "recordings"
 ClipRole = Qt.ItemDataRole.UserRole + 1
 
 
-class SpeechPane(Pane):
+class SpeechPane(CatalogPane):
     """Signals: send_to_chat_requested(str): put a transcript in the Chat composer."""
 
     key = "speech"
@@ -252,9 +252,7 @@ class SpeechPane(Pane):
         self._update_history_actions()
         self._update_record_button()
         self._update_price()
-        if self.ctx is not None and self.ctx.catalog is not None:
-            # Starring a model in the Models pane reorders this pane's picker.
-            self.ctx.catalog.listeners.append(self._on_catalog_changed)
+        self.follow_catalog()
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -263,25 +261,7 @@ class SpeechPane(Pane):
             return
         if not self._history_loaded:
             self.ctx.runner.run(self.load_history(), key=f"speech.history.{id(self)}")
-        active = self.ctx.profiles.active()
-        if active is not None and active.id != self._models_for:
-            self._models_for = active.id
-            self.ctx.runner.run(self._load_models(), key=self.models_key)
-
-    def _on_catalog_changed(self, profile_id: str) -> None:
-        if not shiboken6.isValid(self):  # deleted without detach (tests): forget us
-            self.detach()
-            return
-        if profile_id == self._models_for:
-            self._models_for = ""  # reload on the next show
-            if self.isVisible():
-                self.on_shown()
-
-    def detach(self) -> None:
-        """Stop listening to the catalog (MainWindow calls this when it closes)."""
-        catalog = self.ctx.catalog if self.ctx is not None else None
-        if catalog is not None and self._on_catalog_changed in catalog.listeners:
-            catalog.listeners.remove(self._on_catalog_changed)
+        self.refresh_models()
 
     def on_profile_changed(self) -> None:
         if self.isVisible():
@@ -327,17 +307,7 @@ class SpeechPane(Pane):
     async def _catalog_models(self) -> tuple[list[str], list[str]]:
         """(speech models, transcription models), favourites first, from the catalog (fetched
         once if it never was); empty without a catalog."""
-        catalog = self.ctx.catalog if self.ctx is not None else None
-        if catalog is None or self.ctx is None:
-            return [], []
-        try:
-            profile = self.ctx.profiles.active()
-            models = await catalog.models(profile)
-            if not models:
-                await catalog.refresh(profile)
-                models = await catalog.models(profile)
-        except BluesdeskError:
-            return [], []
+        models, _ = await catalog_models(self.ctx)
         return (
             [m.id for m in models if m.has(Capability.SPEECH)],
             [m.id for m in models if m.has(Capability.TRANSCRIPTION)],
@@ -366,11 +336,7 @@ class SpeechPane(Pane):
 
     def clip_cost(self, model: str, text: str) -> float | None:
         """What speaking `text` with `model` costs, if the catalog knows the model's price."""
-        catalog = self.ctx.catalog if self.ctx is not None else None
-        active = self.ctx.profiles.active() if self.ctx is not None else None
-        if catalog is None or active is None:
-            return None
-        price = catalog.price(model, profile=active)
+        price = self.catalog_price(model)
         if price is None:
             return None
         if price.kind is PriceKind.PER_REQUEST:
@@ -379,12 +345,7 @@ class SpeechPane(Pane):
         return estimate(price, max(1, len(text) // 4), 0).low
 
     def _money(self, usd: float) -> str:
-        catalog = self.ctx.catalog if self.ctx is not None else None
-        active = self.ctx.profiles.active() if self.ctx is not None else None
-        snapshot = catalog.loaded(active) if catalog is not None and active is not None else None
-        if snapshot is not None and snapshot.settings is not None:
-            return format_amount(usd, snapshot.settings)
-        return f"${usd:.6f}".rstrip("0").rstrip(".")
+        return self.money(usd, decimals=6)
 
     def _update_price(self) -> None:
         if not shiboken6.isValid(self.price_label):
@@ -614,5 +575,11 @@ class SpeechPane(Pane):
 
     def _show_error(self, error: BluesdeskError | str) -> None:
         text = error.describe() if isinstance(error, BluesdeskError) else error
+        if isinstance(error, BluesdeskError) and not error.hint:
+            # A new-api refusal (`success: false`) carries only the reason: say what to do too.
+            hint = self.tr("Change what the gateway objects to, then press {0} again.")
+            hint = hint.replace("{0}", self.generate_button.text())
+            rest = text[len(error.user_message) :]  # the request id, if any
+            text = f"{error.user_message}\n{hint}{rest}"
         self.error_label.setText(text)
         self.error_label.show()

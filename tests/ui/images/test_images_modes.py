@@ -8,46 +8,27 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
-from bluesdesk.emulator.accounts import DEMO
 from bluesdesk.paths import Paths
-from bluesdesk.services.catalog import CatalogService
 from bluesdesk.services.images import ImageService
-from bluesdesk.services.profiles import new_profile_id
-from bluesdesk.store import Database, ModelCache
 from bluesdesk.ui.images.pane import ImagesPane
-from tests.ui.conftest import run_async
+from tests.ui.conftest import run_async, show_pane
 
 pytestmark = pytest.mark.gui
 LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def setup(ctx, emulator, qtbot):
+def setup(ctx, emulator_profile, catalog_db, qtbot):
     """A profile on the emulator, a catalog with one favourite, and an Images pane factory."""
-    profile = GatewayProfile(
-        id=new_profile_id(), name="Emulator", base_url=emulator.relay_url,
-        kind=GatewayKind.BLUESMINDS,
-    )  # fmt: skip
-    run_async(qtbot, ctx.profiles.save(profile, api_key=DEMO.api_key))
-    paths = Paths.resolve()
-    db = run_async(qtbot, Database.open(paths.db_file))
-    ctx.catalog = CatalogService(ctx.profiles, ModelCache(db))
-    run_async(qtbot, ctx.catalog.set_favourite(profile, "stable-diffusion-3.5-large", True))
+    run_async(
+        qtbot, ctx.catalog.set_favourite(emulator_profile, "stable-diffusion-3.5-large", True)
+    )
+    media = Paths.resolve().media_dir
 
     def make_pane() -> ImagesPane:
-        pane = ImagesPane(ctx, ImageService(db, paths.media_dir))
-        qtbot.addWidget(pane)
-        pane.resize(1100, 720)
-        pane.show()
-        pane.on_shown()
-        qtbot.waitUntil(pane.is_ready, timeout=10_000)
-        qtbot.waitUntil(lambda: not ctx.runner.is_running(pane.models_key), timeout=10_000)
-        return pane
+        return show_pane(ImagesPane(ctx, ImageService(catalog_db, media)), ctx, qtbot)
 
-    yield make_pane
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
-    run_async(qtbot, db.close())
+    return make_pane
 
 
 def models_in(pane: ImagesPane) -> list[str]:

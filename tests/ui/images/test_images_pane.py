@@ -7,46 +7,17 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
-from bluesdesk.emulator.accounts import DEMO
-from bluesdesk.paths import Paths
 from bluesdesk.services.images import ImageService
-from bluesdesk.services.profiles import new_profile_id
-from bluesdesk.store.db import Database
 from bluesdesk.ui.images.pane import ImagesPane
-from tests.ui.conftest import run_async
 
 pytestmark = pytest.mark.gui
 LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def setup(ctx, emulator, qtbot):
-    """A profile on the emulator and an open database; yields a factory of fresh panes."""
-    profile = GatewayProfile(
-        id=new_profile_id(), name="Emulator", base_url=emulator.relay_url,
-        kind=GatewayKind.BLUESMINDS,
-    )  # fmt: skip
-    run_async(qtbot, ctx.profiles.save(profile, api_key=DEMO.api_key))
-    paths = Paths.resolve()
-    dbs: list[Database] = []
-
-    def make_pane() -> ImagesPane:
-        db = run_async(qtbot, Database.open(paths.db_file))
-        dbs.append(db)
-        pane = ImagesPane(ctx, ImageService(db, paths.media_dir))
-        qtbot.addWidget(pane)
-        pane.resize(1100, 720)
-        pane.show()
-        pane.on_shown()
-        qtbot.waitUntil(pane.is_ready, timeout=10_000)
-        qtbot.waitUntil(lambda: not ctx.runner.is_running(pane.models_key), timeout=10_000)
-        return pane
-
-    yield make_pane
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
-    for db in dbs:
-        run_async(qtbot, db.close())
+def setup(open_media_pane):
+    """A factory of fresh Images panes on the emulator, each on a database connection of its own."""
+    return lambda: open_media_pane(ImagesPane, ImageService)
 
 
 def generate(pane: ImagesPane, qtbot, prompt: str, *, n: int = 1, fmt: str = "b64_json") -> None:

@@ -7,49 +7,28 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtMultimedia import QMediaDevices
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
-from bluesdesk.emulator.accounts import DEMO
 from bluesdesk.paths import Paths
-from bluesdesk.services.catalog import CatalogService
-from bluesdesk.services.profiles import new_profile_id
 from bluesdesk.services.speech import SpeechService
-from bluesdesk.store import Database, ModelCache
 from bluesdesk.ui.speech.pane import NO_MIC_TOOLTIP, SpeechPane
-from tests.ui.conftest import run_async
+from tests.ui.conftest import run_async, show_pane
 
 pytestmark = pytest.mark.gui
 LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def sctx(ctx, emulator, qtbot):
+def sctx(ctx, emulator_profile, catalog_db, qtbot):
     """The UI context with a profile on the emulator, a catalog (one favourite) and speech."""
-    profile = GatewayProfile(
-        id=new_profile_id(), name="Emulator", base_url=emulator.relay_url,
-        kind=GatewayKind.BLUESMINDS,
-    )  # fmt: skip
-    run_async(qtbot, ctx.profiles.save(profile, api_key=DEMO.api_key))
-    paths = Paths.resolve()
-    db = run_async(qtbot, Database.open(paths.db_file))
-    ctx.db = db
-    ctx.catalog = CatalogService(ctx.profiles, ModelCache(db))
-    ctx.speech = SpeechService(db, paths.media_dir)
-    run_async(qtbot, ctx.catalog.set_favourite(profile, "tts-1-hd", True))
-    yield ctx
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
-    run_async(qtbot, db.close())
+    ctx.db = catalog_db
+    ctx.speech = SpeechService(catalog_db, Paths.resolve().media_dir)
+    run_async(qtbot, ctx.catalog.set_favourite(emulator_profile, "tts-1-hd", True))
+    return ctx
 
 
 @pytest.fixture
 def make_pane(sctx, qtbot):
     def make() -> SpeechPane:
-        pane = SpeechPane(sctx)
-        qtbot.addWidget(pane)
-        pane.resize(1100, 720)
-        pane.show()
-        pane.on_shown()
-        qtbot.waitUntil(pane.is_ready, timeout=10_000)
-        qtbot.waitUntil(lambda: not sctx.runner.is_running(pane.models_key), timeout=10_000)
+        pane = show_pane(SpeechPane(sctx), sctx, qtbot)
         pane.player.player.setPlaybackRate(4.0)
         return pane
 

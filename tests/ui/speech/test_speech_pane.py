@@ -9,15 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtMultimedia import QMediaDevices, QMediaPlayer
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
-from bluesdesk.emulator.accounts import DEMO
 from bluesdesk.emulator.media import audio as emulator_audio
-from bluesdesk.paths import Paths
-from bluesdesk.services.profiles import new_profile_id
 from bluesdesk.services.speech import SpeechService
-from bluesdesk.store.db import Database
 from bluesdesk.ui.speech.pane import NO_DEVICE_NOTICE, SpeechPane
-from tests.ui.conftest import run_async
 
 pytestmark = pytest.mark.gui
 LEFT = Qt.MouseButton.LeftButton
@@ -25,31 +19,9 @@ TEXT = "Testing one two."
 
 
 @pytest.fixture
-def setup(ctx, emulator, qtbot):
-    profile = GatewayProfile(
-        id=new_profile_id(), name="Emulator", base_url=emulator.relay_url,
-        kind=GatewayKind.BLUESMINDS,
-    )  # fmt: skip
-    run_async(qtbot, ctx.profiles.save(profile, api_key=DEMO.api_key))
-    paths = Paths.resolve()
-    dbs: list[Database] = []
-
-    def make_pane() -> SpeechPane:
-        db = run_async(qtbot, Database.open(paths.db_file))
-        dbs.append(db)
-        pane = SpeechPane(ctx, SpeechService(db, paths.media_dir))
-        qtbot.addWidget(pane)
-        pane.resize(1100, 720)
-        pane.show()
-        pane.on_shown()
-        qtbot.waitUntil(pane.is_ready, timeout=10_000)
-        qtbot.waitUntil(lambda: not ctx.runner.is_running(pane.models_key), timeout=10_000)
-        return pane
-
-    yield make_pane
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
-    for db in dbs:
-        run_async(qtbot, db.close())
+def setup(open_media_pane):
+    """A factory of fresh Speech panes on the emulator, each on a database connection of its own."""
+    return lambda: open_media_pane(SpeechPane, SpeechService)
 
 
 def speak(pane: SpeechPane, qtbot, fmt: str, text: str = TEXT) -> None:
