@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bluesdesk.store.db import Database
+from bluesdesk.store.search_text import SCORE_CHARS, SNIPPET_CHARS, Terms, rank, snippet
 
 MessageState = Literal["partial", "complete", "stopped", "interrupted", "error"]
 Role = Literal["system", "user", "assistant", "tool"]
@@ -333,38 +334,45 @@ class ConversationStore:
         return int(row[0])
 
     async def search(self, text: str, limit: int = 50) -> list[SearchHit]:
-        """Full-text search over message text, best matches first.
+        """Full-text search over message text: best matches first, or newest first when common.
 
-        Only the newest `SEARCH_CANDIDATES` matches are ranked: `ORDER BY rank` over every match
-        scores them all, which took over a second for a common word in a million messages
-        (`benchmarks/long_chat.py`); walking the index newest-first stops early. Below that many
-        matches the order is exactly bm25's.
+        FTS5 finds the newest `SEARCH_CANDIDATES` + 1 matches (it walks rowids in order and
+        stops). Up to that many are ranked here (`search_text.rank`); past it the words are too
+        common for a rank to mean much and the newest matches come first. FTS5's own bm25 and
+        snippet cost seconds at a million messages (see `bluesdesk/store/search_text.py`).
         """
         match = fts_query(text)
         if not match:
             return []
+        terms = Terms.parse(text)
 
         def query(conn: sqlite3.Connection) -> list[SearchHit]:
-            ids = conn.execute(
-                "SELECT id FROM (SELECT rowid AS id, bm25(messages_fts) AS score"
-                " FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?)"
-                " ORDER BY score LIMIT ?",
-                (match, SEARCH_CANDIDATES, limit),
+            newest = [
+                int(r[0])
+                for r in conn.execute(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
+                    " ORDER BY rowid DESC LIMIT ?",
+                    (match, SEARCH_CANDIDATES + 1),
+                )
+            ]
+            if len(newest) > SEARCH_CANDIDATES:
+                ids = newest[:limit]
+            else:
+                ids = rank(terms, _texts(conn, newest, SCORE_CHARS), limit)
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            rows = conn.execute(
+                "SELECT m.id, m.conversation_id, c.title, substr(m.text, 1, ?)"
+                " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                f" WHERE m.id IN ({marks})",
+                (SNIPPET_CHARS, *ids),
             ).fetchall()
-            hits: list[SearchHit] = []
-            for (message_id,) in ids:
-                row = conn.execute(
-                    "SELECT m.conversation_id, c.title, m.id,"
-                    " snippet(messages_fts, 0, '[', ']', '…', 12)"
-                    " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
-                    " JOIN conversations c ON c.id = m.conversation_id"
-                    " WHERE messages_fts MATCH ? AND messages_fts.rowid = ?",
-                    (match, message_id),
-                ).fetchone()
-                if row is not None:
-                    a, b, c, d = row
-                    hits.append(SearchHit(str(a), str(b), int(c), str(d)))
-            return hits
+            found = {
+                int(r[0]): SearchHit(str(r[1]), str(r[2]), int(r[0]), snippet(terms, str(r[3])))
+                for r in rows
+            }
+            return [found[i] for i in ids if i in found]
 
         return await self.db.read(query)
 
@@ -633,3 +641,19 @@ def _insert_messages(
             conn.execute(
                 "UPDATE messages SET alt_group = ? WHERE id = ?", (cur.lastrowid, cur.lastrowid)
             )
+
+
+def _texts(conn: sqlite3.Connection, ids: list[int], chars: int) -> list[tuple[int, str]]:
+    """(id, the first `chars` of its text) for `ids`, in batches under SQLite's variable limit."""
+    out: list[tuple[int, str]] = []
+    for i in range(0, len(ids), 500):
+        batch = ids[i : i + 500]
+        marks = ",".join("?" * len(batch))
+        out.extend(
+            (int(r[0]), str(r[1]))
+            for r in conn.execute(
+                f"SELECT id, substr(text, 1, ?) FROM messages WHERE id IN ({marks})",
+                (chars, *batch),
+            )
+        )
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -10,7 +11,7 @@ from typing import TypeVar
 import pytest
 
 from bluesdesk.store import ConversationStore, Database
-from bluesdesk.store.conversations import fts_query
+from bluesdesk.store.conversations import SEARCH_CANDIDATES, fts_query
 
 T = TypeVar("T")
 
@@ -131,5 +132,50 @@ def test_search_ranks_best_matches_first_among_many(tmp_path: Path) -> None:
         # bm25 puts the message that says "river" three times in few words first.
         assert hits[0].message_id == best.id
         assert all("[river]" in h.snippet.lower() for h in hits)
+
+    asyncio.run(_with_store(tmp_path / "c.db", body))
+
+
+def test_search_for_a_very_common_word_lists_the_newest_matches(tmp_path: Path) -> None:
+    async def body(store: ConversationStore) -> None:
+        conv = await store.create_conversation("Common")
+        count = SEARCH_CANDIDATES + 50
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO messages (conversation_id, role, text, state, created_at, updated_at)"
+                " VALUES (?, 'user', ?, 'complete', 0, 0)",
+                [(conv.id, f"the word again {i}" + " the" * (i % 7)) for i in range(count)],
+            )
+
+        await store.db.write(insert)
+        newest = await store.db.read(
+            lambda c: [r[0] for r in c.execute("SELECT id FROM messages ORDER BY id DESC LIMIT 5")]
+        )
+        hits = await store.search("the", limit=5)
+        # Past SEARCH_CANDIDATES matches the ranking is skipped: newest first, with snippets.
+        assert [h.message_id for h in hits] == newest
+        assert all("[the]" in h.snippet for h in hits)
+        # Prefix of the same common word (the last word typed is a prefix): same rows.
+        assert [h.message_id for h in await store.search("th", limit=5)] == newest
+
+    asyncio.run(_with_store(tmp_path / "c.db", body))
+
+
+def test_search_mixing_a_common_and_a_rare_word_finds_only_both(tmp_path: Path) -> None:
+    async def body(store: ConversationStore) -> None:
+        conv = await store.create_conversation("Mixed")
+
+        def insert(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO messages (conversation_id, role, text, state, created_at, updated_at)"
+                " VALUES (?, 'user', ?, 'complete', 0, 0)",
+                [(conv.id, "the quetzal" if i % 500 == 0 else "the word") for i in range(3000)],
+            )
+
+        await store.db.write(insert)
+        hits = await store.search("the quetz")
+        assert len(hits) == 6
+        assert all("[quetzal]" in h.snippet for h in hits)
 
     asyncio.run(_with_store(tmp_path / "c.db", body))
