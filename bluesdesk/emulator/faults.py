@@ -25,10 +25,14 @@ KINDS = frozenset(
         "success_false",
         "slow_headers",
         "401",
+        "403",
+        "404",
     }
 )
 # Kinds that replace the whole response before the handler runs.
-PRE_RESPONSE = frozenset({"429", "500", "html502", "success_false", "401"})
+PRE_RESPONSE = frozenset({"429", "500", "html502", "success_false", "401", "403", "404"})
+# Pre-response kinds answered by `status_fault` (an HTTP status with a JSON error body).
+STATUS_KINDS = frozenset({"403", "404"})
 # Kinds that act inside a response body (between SSE events for streams).
 IN_BODY = frozenset({"drop", "stall", "malformed", "stream_error"})
 
@@ -42,6 +46,38 @@ HTML_502 = """<html>
 </body>
 </html>
 """
+
+
+# (envelope message on /api, OpenAI error message, OpenAI error code) per status kind: what
+# new-api says when a user lacks the role for a route, and when a route does not exist.
+_STATUS_TEXT = {
+    "403": (
+        "Unauthorized, insufficient privileges (emulated 403)",
+        "Forbidden: this key or user may not use this route (emulated 403)",
+        "access_denied",
+    ),
+    "404": (
+        "Route not found (emulated 404)",
+        "Invalid URL: the route does not exist (emulated 404)",
+        "not_found",
+    ),
+}
+
+
+def status_fault(kind: str, relay: bool, request_id: str) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body) of a status kind: new-api's envelope on /api paths, an
+    OpenAI-style error on relay paths."""
+    api_text, relay_text, code = _STATUS_TEXT[kind]
+    if not relay:
+        return int(kind), {"success": False, "message": api_text}
+    return int(kind), {
+        "error": {
+            "message": f"{relay_text} (request id: {request_id})",
+            "type": "new_api_error",
+            "param": "",
+            "code": code,
+        }
+    }
 
 
 class FaultError(ValueError):

@@ -8,7 +8,8 @@ the pending 2FA state); everything after it should use the access token from `ac
 Calls go through the profile's `GatewayClient` to the management root (`management_url`, else
 the origin in front of /v1). The API key is never sent there: console routes do not take it,
 and the console may live on another host. A `success: false` answer arrives as
-`ConsoleRejected` from the client; a body of the wrong shape as `BadResponse`.
+`ConsoleRejected` from the client (except a failed channel test, which carries data: see
+`ConsoleExtras.test_channel`); a body of the wrong shape as `BadResponse`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Generic, TypeVar
 from bluesdesk.core.models import GatewayProfile
 from bluesdesk.core.redact import register_secret
 from bluesdesk.errors import BadResponse, ConsoleRejected
+from bluesdesk.gateway.errors import ok_body_error
 from bluesdesk.gateway.http import GatewayClient
 
 T = TypeVar("T")
@@ -64,6 +66,17 @@ def _int(value: Any, default: int = 0) -> int:
         # NaN, Infinity and 1e400 are valid JSON to Python's parser but no count or id.
         return int(value) if math.isfinite(value) else default
     return default
+
+
+def _seconds(value: Any) -> float:
+    """A duration in seconds; 0 for anything that is not a finite, non-negative number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    try:
+        seconds = float(value)
+    except OverflowError:  # a 400-digit integer is valid JSON
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
 
 def _str(value: Any) -> str:
@@ -545,6 +558,7 @@ class Console:
         need_auth: bool = False,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        keep_failure: bool = False,
     ) -> Mapping[str, Any]:
         if need_auth and self.auth is None and self.session_user_id is None:
             raise ValueError(f"{path} needs a console login")
@@ -562,6 +576,7 @@ class Console:
             params=params,
             json=json,
             send_key=False,
+            keep_failure=keep_failure,
         )
         if not isinstance(body, Mapping):
             raise self._shape(path)
@@ -673,11 +688,18 @@ class Channel:
 
 @dataclass(frozen=True, slots=True)
 class ChannelTest:
-    """GET /api/channel/test/:id: `seconds` is the upstream's answer time."""
+    """GET /api/channel/test/:id, passed or failed: `seconds` is how long the upstream took
+    (new-api reports it for a failed test too; 0 when the test never reached the upstream),
+    `message` the gateway's reason for a failure, `error_code` its code where it sends one."""
 
     success: bool
     seconds: float
     message: str = ""
+    error_code: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.success
 
 
 def search_pattern(text: str) -> str:
@@ -753,20 +775,29 @@ class ConsoleExtras(Console):
         return Page([Channel.from_json(i) for i in items], page, size, total)
 
     async def test_channel(self, channel_id: int, model: str = "") -> ChannelTest:
-        """A test the upstream failed is `success: false`; it comes back as a failed
-        ChannelTest (our client drops that answer's `time`, so `seconds` is 0 then)."""
-        params = {"model": model} if model else None
-        try:
-            body = await self._get(
-                f"/api/channel/test/{int(channel_id)}", need_auth=True, params=params
+        """A test the upstream failed comes back as a failed ChannelTest with its time.
+
+        Only the test handler's own answer carries `time`: a `success: false` without it
+        (bad login, no such channel, not an admin) is raised as ConsoleRejected, as anywhere."""
+        path = f"/api/channel/test/{int(channel_id)}"
+        body = await self._call(
+            "GET", path, need_auth=True, params={"model": model} if model else None,
+            keep_failure=True,
+        )  # fmt: skip
+        if body.get("success") is False and "time" not in body:
+            meta = self.client.last_meta
+            refused = ok_body_error(
+                dict(body),
+                status=meta.status or 200,
+                request_id=meta.request_id,
+                profile=self.client.profile.name,
             )
-        except ConsoleRejected as exc:
-            return ChannelTest(False, 0.0, exc.user_message)
-        seconds = body.get("time")
+            raise refused or ConsoleRejected("The gateway refused the channel test.")
         return ChannelTest(
-            success=True,
-            seconds=float(seconds) if isinstance(seconds, int | float) else 0.0,
+            success=body.get("success") is not False,
+            seconds=_seconds(body.get("time")),
             message=_str(body.get("message")),
+            error_code=_str(body.get("error_code")),
         )
 
     async def set_channel_status(self, channel_id: int, enabled: bool) -> Channel:

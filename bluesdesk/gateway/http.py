@@ -223,11 +223,14 @@ class GatewayClient:
         style: ApiStyle = ApiStyle.OPENAI,
         headers: Mapping[str, str] | None = None,
         send_key: bool = True,
+        keep_failure: bool = False,
     ) -> tuple[Any, ResponseMeta]:
         """Send one request (retrying per policy) and return the decoded JSON body and meta.
 
         `headers` are added last (console logins bring their own Authorization);
         `send_key=False` leaves the API key out (new-api /api routes never take it).
+        `keep_failure=True` returns a new-api `success: false` body instead of raising
+        ConsoleRejected, for the few answers whose failure carries data (a channel test's time).
         """
         url = self.url(path, style)
         headers = {
@@ -237,7 +240,7 @@ class GatewayClient:
         attempt = 0
         while True:
             try:
-                return await self._json_once(method, url, json, params, headers)
+                return await self._json_once(method, url, json, params, headers, keep_failure)
             except GatewayError as error:
                 if attempt >= self.policy.max_retries or not self._retryable(error):
                     raise
@@ -251,6 +254,7 @@ class GatewayClient:
         body: Any,
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
+        keep_failure: bool = False,
     ) -> tuple[Any, ResponseMeta]:
         await self._wait_for_slot()
         started = time.monotonic()
@@ -281,6 +285,8 @@ class GatewayClient:
                 request_id=meta.request_id,
                 profile=self.profile.name,
             )
+        if keep_failure and isinstance(data, dict) and data.get("success") is False:
+            return data, meta
         hidden = ok_body_error(
             data, status=response.status_code, request_id=meta.request_id, profile=self.profile.name
         )

@@ -33,6 +33,7 @@ from bluesdesk.errors import (
     AuthFailed,
     BadResponse,
     ConsoleRejected,
+    Forbidden,
     GatewayError,
     NotFound,
     RateLimited,
@@ -390,13 +391,13 @@ class AccountService:
             raw = value.get("ratio") if isinstance(value, Mapping) else None
             ratio = float(raw) if isinstance(raw, int | float) else None
             stat = await console.log_stat()
-        except ConsoleRejected:
+        except (ConsoleRejected, Forbidden, NotFound):
             pass  # optional figures; the card shows what it has
         dashboard: Mapping[str, object] | None = None
         try:
             dashboard = await console.dashboard()
-        except (NotFound, ConsoleRejected, BadResponse):
-            dashboard = None  # upstream new-api has no /api/dashboard/
+        except (NotFound, Forbidden, ConsoleRejected, BadResponse):
+            dashboard = None  # upstream new-api has no /api/dashboard/; it is optional anyway
         return Overview(
             user=user,
             quota=settings,

@@ -1,116 +1,133 @@
 """The Channels tab (admins and root only): a paged, filterable table of upstream channels
-with test (shows the answer time), enable/disable and delete (confirmed)."""
+with test, enable/disable and delete (confirmed).
+
+A test's outcome stays in its row ("OK — 0.45 s", "Failed after 1.23 s: why") and, as in the
+web console, updates the row's response and test time in place instead of reloading the page.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from bluesdesk.core.pricing import QuotaSettings
-from bluesdesk.gateway.console import Channel
-from bluesdesk.services.account import AccountService, quota_text
+from bluesdesk.gateway.console import Channel, ChannelTest
+from bluesdesk.services.account import quota_text
+from bluesdesk.ui.account.paged_tab import PagedTab
+from bluesdesk.ui.account.rows_model import Column, RowsTableModel, make_rows_view
 
 PAGE_SIZE = 20
 STATUS_TEXT = {1: "Enabled", 2: "Disabled (manual)", 3: "Disabled (auto)"}
-COLUMNS = (
-    "ID",
-    "Name",
-    "Status",
-    "Type",
-    "Models",
-    "Group",
-    "Priority",
-    "Weight",
-    "Response",
-    "Balance",
-    "Used",
-    "Tested",
-)
-Runner = Callable[[Awaitable[Any], str], None]
+RESULT_CHARS = 60  # a failure reason is cut here in the cell; the tooltip has all of it
 
 
-class ChannelsModel(QAbstractTableModel):
+def outcome_text(result: ChannelTest) -> str:
+    """A test's outcome as the row shows it: "OK — 0.45 s" or "Failed after 1.23 s: why"."""
+    if result.success:
+        return f"OK — {result.seconds:.2f} s"
+    reason = result.message or "no reason given"
+    if result.seconds > 0:
+        return f"Failed after {result.seconds:.2f} s: {reason}"
+    return f"Failed: {reason}"
+
+
+def _models(c: Channel) -> str:
+    return ", ".join(c.models[:3]) + (f" +{len(c.models) - 3}" if len(c.models) > 3 else "")
+
+
+def _tested(c: Channel) -> str:
+    return datetime.fromtimestamp(c.test_time).strftime("%m-%d %H:%M") if c.test_time else "—"
+
+
+class ChannelsModel(RowsTableModel[Channel]):
+    """One page of channels, and the outcome of the tests run here (by channel id)."""
+
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.channels: list[Channel] = []
         self.settings: QuotaSettings | None = None
+        self.tests: dict[int, ChannelTest] = {}
+        super().__init__(self._columns(), parent)
+
+    def _columns(self) -> tuple[Column[Channel], ...]:
+        return (
+            Column("ID", lambda c: str(c.id), sort_key=lambda c: c.id),
+            Column("Name", lambda c: c.name),
+            Column("Status", lambda c: STATUS_TEXT.get(c.status, str(c.status))),
+            Column("Type", lambda c: str(c.type), sort_key=lambda c: c.type),
+            Column("Models", _models, tooltip=lambda c: "\n".join(c.models)),
+            Column("Group", lambda c: c.group),
+            Column("Priority", lambda c: str(c.priority), sort_key=lambda c: c.priority),
+            Column("Weight", lambda c: str(c.weight), sort_key=lambda c: c.weight),
+            Column(
+                "Response",
+                self._response,
+                tooltip=self._response_tip,
+                sort_key=lambda c: c.response_time,
+            ),
+            Column("Balance", lambda c: f"{c.balance:,.2f}", sort_key=lambda c: c.balance),
+            Column(
+                "Used",
+                lambda c: quota_text(c.used_quota, self.settings),
+                sort_key=lambda c: c.used_quota,
+            ),
+            Column("Tested", _tested, sort_key=lambda c: c.test_time),
+        )
+
+    def _response(self, c: Channel) -> str:
+        result = self.tests.get(c.id)
+        if result is not None:
+            text = outcome_text(result)
+            return text if len(text) <= RESULT_CHARS else text[: RESULT_CHARS - 1] + "…"
+        return f"{c.response_time / 1000:.2f} s" if c.response_time else "—"
+
+    def _response_tip(self, c: Channel) -> str | None:
+        result = self.tests.get(c.id)
+        return outcome_text(result) if result is not None else None
+
+    @property
+    def channels(self) -> list[Channel]:
+        return self.rows
 
     def set_channels(self, channels: list[Channel], settings: QuotaSettings | None) -> None:
-        self.beginResetModel()
-        self.channels = list(channels)
         self.settings = settings
-        self.endResetModel()
-
-    def rowCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.channels)
-
-    def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        c = self.channels[index.row()]
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 4:
-            return "\n".join(c.models)
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        models = ", ".join(c.models[:3]) + (f" +{len(c.models) - 3}" if len(c.models) > 3 else "")
-        tested = datetime.fromtimestamp(c.test_time).strftime("%m-%d %H:%M") if c.test_time else "—"
-        cells = (
-            str(c.id),
-            c.name,
-            STATUS_TEXT.get(c.status, str(c.status)),
-            str(c.type),
-            models,
-            c.group,
-            str(c.priority),
-            str(c.weight),
-            f"{c.response_time / 1000:.2f} s" if c.response_time else "—",
-            f"{c.balance:,.2f}",
-            quota_text(c.used_quota, self.settings),
-            tested,
-        )
-        return cells[index.column()]
+        if not channels:
+            self.tests.clear()  # signed out or another profile: old results mean nothing
+        self.set_rows(channels)
 
     def channel_at(self, row: int) -> Channel | None:
-        return self.channels[row] if 0 <= row < len(self.channels) else None
+        return self.row_at(row)
+
+    def record_test(self, channel_id: int, result: ChannelTest, now: float) -> Channel | None:
+        """Keep `result` for the row and update its response and test time in place, as the
+        web console does (the gateway stores the same figures); the updated channel."""
+        self.tests[channel_id] = result
+        for row, channel in enumerate(self.rows):
+            if channel.id != channel_id:
+                continue
+            updated = replace(channel, test_time=int(now))
+            if result.seconds > 0:
+                updated = replace(updated, response_time=round(result.seconds * 1000))
+            self.replace_row(row, updated)
+            return updated
+        return None
 
 
-class ChannelsTab(QWidget):
-    def __init__(
-        self,
-        account: AccountService,
-        run: Runner,
-        settings: Callable[[], QuotaSettings | None],
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.account = account
-        self._run = run
-        self._settings = settings
-        self.page = 1
+class ChannelsTab(PagedTab):
+    task = "channels"
+    page_size = PAGE_SIZE
+
+    def _build(self) -> None:
         self.last_test = ""
         self.last_balance = ""
 
@@ -150,12 +167,6 @@ class ChannelsTab(QWidget):
         self.delete_button.clicked.connect(lambda *_: self._delete_clicked())
         self.result_label = QLabel()
         self.result_label.setObjectName("muted")
-        self.prev_button = QPushButton("‹")
-        self.prev_button.clicked.connect(lambda *_: self.go_page(self.page - 1))
-        self.next_button = QPushButton("›")
-        self.next_button.clicked.connect(lambda *_: self.go_page(self.page + 1))
-        self.page_label = QLabel()
-        self.page_label.setObjectName("muted")
         actions = QHBoxLayout()
         actions.addWidget(self.test_button)
         actions.addWidget(self.balance_button)
@@ -167,16 +178,7 @@ class ChannelsTab(QWidget):
         actions.addWidget(self.next_button)
 
         self.model = ChannelsModel(self)
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setShowGrid(False)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view = make_rows_view(self.model)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
         layout = QVBoxLayout(self)
@@ -185,17 +187,6 @@ class ChannelsTab(QWidget):
         layout.addLayout(actions)
         layout.addWidget(self.view, 1)
         self._update_buttons()
-
-    def search(self) -> None:
-        self.page = 1
-        self.reload()
-
-    def go_page(self, page: int) -> None:
-        self.page = max(1, page)
-        self.reload()
-
-    def reload(self) -> None:
-        self._run(self.load(), "channels")
 
     async def load(self) -> None:
         found = await self.account.channels(
@@ -208,10 +199,7 @@ class ChannelsTab(QWidget):
         )
         selected = self.selected()
         self.model.set_channels(found.items, self._settings())
-        pages = f" of {max(1, (found.total - 1) // PAGE_SIZE + 1)}" if found.total else ""
-        self.page_label.setText(self.tr("Page {0}{1}").format(self.page, pages))
-        self.prev_button.setEnabled(self.page > 1)
-        self.next_button.setEnabled(found.has_next)
+        self.show_page(found)
         if selected is not None:
             for row, channel in enumerate(found.items):
                 if channel.id == selected.id:
@@ -242,10 +230,11 @@ class ChannelsTab(QWidget):
             if result.success:
                 text = self.tr("{0}: OK in {1:.2f} s").format(channel.name, result.seconds)
             else:
-                text = self.tr("{0}: failed — {1}").format(channel.name, result.message)
+                text = f"{channel.name}: {outcome_text(result)}"
             self.last_test = text
             self.result_label.setText(text)
-            await self.load()
+            self.model.record_test(channel.id, result, time.time())
+            self._update_buttons()
 
         self._run(test(), "channel-test")
 

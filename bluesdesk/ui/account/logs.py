@@ -8,45 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from bluesdesk.core.pricing import QuotaSettings
 from bluesdesk.gateway.console import LogEntry
-from bluesdesk.services.account import LOG_TYPES, AccountService, log_row, logs_csv, quota_text
+from bluesdesk.services.account import LOG_TYPES, log_row, logs_csv, quota_text
+from bluesdesk.ui.account.paged_tab import PagedTab
+from bluesdesk.ui.account.rows_model import Column, RowsTableModel, make_rows_view
 
 PAGE_SIZE = 50
-COLUMNS = (
-    "Time",
-    "Type",
-    "Model",
-    "Token",
-    "Prompt",
-    "Completion",
-    "Cost",
-    "Duration",
-    "First token",
-    "Stream",
-    "Request id",
-)
 # (label, seconds back; 0 = any time)
 RANGES = (
     ("Any time", 0),
@@ -69,8 +53,6 @@ DETAIL_FIELDS = (
     ("reasoning_effort", "Reasoning effort"),
     ("request_path", "Request path"),
 )
-
-Runner = Callable[[Awaitable[Any], str], None]
 
 
 def details_text(entry: LogEntry, settings: QuotaSettings | None) -> str:
@@ -98,61 +80,53 @@ def details_text(entry: LogEntry, settings: QuotaSettings | None) -> str:
     return "\n".join(lines)
 
 
-class LogsModel(QAbstractTableModel):
+class LogsModel(RowsTableModel[LogEntry]):
     """One page of log entries."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.entries: list[LogEntry] = []
         self.settings: QuotaSettings | None = None
+        super().__init__(self._columns(), parent)
+
+    def _columns(self) -> tuple[Column[LogEntry], ...]:
+        def cell(field: int) -> Callable[[LogEntry], str]:
+            # log_row: time type model token group prompt completion cost quota duration frt
+            # stream rid — the table shows the same texts as the CSV.
+            return lambda e: log_row(e, self.settings)[field]
+
+        def first_token(e: LogEntry) -> str:
+            frt = log_row(e, self.settings)[10]
+            return f"{frt} ms" if frt else "—"
+
+        return (
+            Column("Time", cell(0), sort_key=lambda e: e.created_at),
+            Column("Type", cell(1)),
+            Column("Model", cell(2)),
+            Column("Token", cell(3)),
+            Column("Prompt", cell(5), sort_key=lambda e: e.prompt_tokens),
+            Column("Completion", cell(6), sort_key=lambda e: e.completion_tokens),
+            Column("Cost", cell(7), sort_key=lambda e: e.quota),
+            Column("Duration", lambda e: f"{e.use_time} s", sort_key=lambda e: e.use_time),
+            Column("First token", first_token),
+            Column("Stream", cell(11)),
+            Column("Request id", cell(12)),
+        )
+
+    @property
+    def entries(self) -> list[LogEntry]:
+        return self.rows
 
     def set_entries(self, entries: list[LogEntry], settings: QuotaSettings | None) -> None:
-        self.beginResetModel()
-        self.entries = list(entries)
         self.settings = settings
-        self.endResetModel()
-
-    def rowCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        entry = self.entries[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return entry
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        row = log_row(entry, self.settings)
-        # log_row: time type model token group prompt completion cost quota duration frt stream rid
-        cells = [row[0], row[1], row[2], row[3], row[5], row[6], row[7]]
-        cells += [f"{entry.use_time} s", f"{row[10]} ms" if row[10] else "—", row[11], row[12]]
-        return cells[index.column()]
+        self.set_rows(entries)
 
 
-class LogsTab(QWidget):
+class LogsTab(PagedTab):
     """Filters on top, the table with a details panel beside it, paging and export below."""
 
-    def __init__(
-        self,
-        account: AccountService,
-        run: Runner,
-        settings: Callable[[], QuotaSettings | None],
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.account = account
-        self._run = run
-        self._settings = settings
-        self.page = 1
+    task = "logs"
+    page_size = PAGE_SIZE
+
+    def _build(self) -> None:
         self.total: int | None = None
         self.last_export: Path | None = None
 
@@ -186,16 +160,7 @@ class LogsTab(QWidget):
         filters.addWidget(self.apply_button)
 
         self.model = LogsModel(self)
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setShowGrid(False)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view = make_rows_view(self.model)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._show_details())
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
@@ -206,14 +171,6 @@ class LogsTab(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
 
-        self.prev_button = QPushButton("‹")
-        self.prev_button.setToolTip(self.tr("Previous page"))
-        self.prev_button.clicked.connect(lambda *_: self.go_page(self.page - 1))
-        self.next_button = QPushButton("›")
-        self.next_button.setToolTip(self.tr("Next page"))
-        self.next_button.clicked.connect(lambda *_: self.go_page(self.page + 1))
-        self.page_label = QLabel()
-        self.page_label.setObjectName("muted")
         self.export_button = QPushButton(self.tr("Export CSV…"))
         self.export_button.clicked.connect(lambda *_: self._export_clicked())
         self.status_label = QLabel()
@@ -252,17 +209,6 @@ class LogsTab(QWidget):
             found["start_timestamp"] = int((time.time() if now is None else now) - back)
         return found
 
-    def search(self) -> None:
-        self.page = 1
-        self.reload()
-
-    def go_page(self, page: int) -> None:
-        self.page = max(1, page)
-        self.reload()
-
-    def reload(self) -> None:
-        self._run(self.load(), "logs")
-
     def show_request(self, request_id: str) -> None:
         """Filter on one request id (a chat message's "show in logs")."""
         self.type_combo.setCurrentIndex(0)
@@ -277,10 +223,7 @@ class LogsTab(QWidget):
         found = await self.account.logs(self.page, PAGE_SIZE, self.filters())
         self.total = found.total
         self.model.set_entries(found.items, self._settings())
-        pages = f" of {max(1, (found.total - 1) // PAGE_SIZE + 1)}" if found.total else ""
-        self.page_label.setText(self.tr("Page {0}{1}").format(self.page, pages))
-        self.prev_button.setEnabled(self.page > 1)
-        self.next_button.setEnabled(found.has_next)
+        self.show_page(found)
         count = f"{found.total:,}" if found.total is not None else "?"
         self.status_label.setText(self.tr("{0} matching entries").format(count))
         if found.items:

@@ -16,18 +16,15 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFormLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QStackedWidget,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -40,6 +37,8 @@ from bluesdesk.services.account import AccountService, Overview, SignedOut, quot
 from bluesdesk.ui.account.channels import ChannelsTab
 from bluesdesk.ui.account.charts import UsageCharts
 from bluesdesk.ui.account.logs import LogsTab
+from bluesdesk.ui.account.messages import error_text
+from bluesdesk.ui.account.rows_model import make_rows_view
 from bluesdesk.ui.account.tokens import TokenDialog, TokensModel
 from bluesdesk.ui.context import AppContext
 from bluesdesk.ui.widgets.empty_state import EmptyState
@@ -54,10 +53,6 @@ TAB_USAGE, TAB_KEYS, TAB_LOGS, TAB_CHANNELS = range(4)
 
 def _short_key(key: str) -> str:
     return key[:7] + "…" + key[-4:] if len(key) > 12 else key
-
-
-def _error_text(exc: BluesdeskError) -> str:
-    return exc.user_message
 
 
 class AccountPane(Pane):
@@ -317,18 +312,7 @@ class AccountPane(Pane):
         self.key_label.hide()
 
         self.tokens_model = TokensModel(self)
-        self.tokens_view = QTableView()
-        self.tokens_view.setModel(self.tokens_model)
-        self.tokens_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.tokens_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.tokens_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.tokens_view.setShowGrid(False)
-        self.tokens_view.setAlternatingRowColors(True)
-        self.tokens_view.verticalHeader().hide()
-        self.tokens_view.horizontalHeader().setStretchLastSection(True)
-        self.tokens_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
+        self.tokens_view = make_rows_view(self.tokens_model, multi_select=True)
         self.tokens_view.selectionModel().selectionChanged.connect(self._update_buttons)
         self.tokens_view.doubleClicked.connect(lambda *_: self._edit_clicked())
 
@@ -454,11 +438,11 @@ class AccountPane(Pane):
                 self._set_error("")
             except SignedOut as exc:
                 self._set_error("")
-                self.signed_out_label.setText(_error_text(exc))
+                self.signed_out_label.setText(exc.user_message)
                 self.signed_out_label.show()
                 self._show_state()
             except BluesdeskError as exc:
-                self._set_error(_error_text(exc))
+                self._set_error(error_text(exc, what))
             finally:
                 if not self.is_ready():
                     self.mark_ready()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QObject, Qt
+from PySide6.QtCore import QDateTime, QObject
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,9 +24,9 @@ from bluesdesk.core.pricing import QuotaSettings
 from bluesdesk.gateway.console import TOKEN_NAME_MAX, ApiToken, TokenSpec
 from bluesdesk.services.account import quota_from_display, quota_text
 from bluesdesk.ui.account.model_picker import ModelPicker
+from bluesdesk.ui.account.rows_model import Column, RowsTableModel
 
 STATUS_TEXT = {1: "Enabled", 2: "Disabled", 3: "Expired", 4: "Exhausted"}
-COLUMNS = ("Name", "Status", "Remaining", "Used", "Expires", "Last used", "Group", "Models", "Key")
 
 
 def _when(ts: int) -> str:
@@ -36,64 +35,59 @@ def _when(ts: int) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
-class TokensModel(QAbstractTableModel):
+class TokensModel(RowsTableModel[ApiToken]):
     """One page of the user's API tokens."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.tokens: list[ApiToken] = []
         self.settings: QuotaSettings | None = None
+        super().__init__(self._columns(), parent)
+
+    def _columns(self) -> tuple[Column[ApiToken], ...]:
+        def remaining(t: ApiToken) -> str:
+            return "Unlimited" if t.unlimited_quota else quota_text(t.remain_quota, self.settings)
+
+        def key(t: ApiToken) -> str:
+            return ("sk-" + t.key) if t.key and not t.key.startswith("sk-") else t.key
+
+        return (
+            Column("Name", lambda t: t.name),
+            Column(
+                "Status",
+                lambda t: STATUS_TEXT.get(t.status, str(t.status)),
+                sort_key=lambda t: t.status,
+            ),
+            Column("Remaining", remaining, sort_key=lambda t: (t.unlimited_quota, t.remain_quota)),
+            Column(
+                "Used",
+                lambda t: quota_text(t.used_quota, self.settings),
+                sort_key=lambda t: t.used_quota,
+            ),
+            Column(
+                "Expires",
+                lambda t: "Never" if t.expired_time == -1 else _when(t.expired_time),
+                sort_key=lambda t: t.expired_time if t.expired_time != -1 else 2**62,
+            ),
+            Column(
+                "Last used", lambda t: _when(t.accessed_time), sort_key=lambda t: t.accessed_time
+            ),
+            Column("Group", lambda t: t.group or "(user's group)"),
+            Column(
+                "Models",
+                lambda t: ", ".join(t.model_limits) if t.model_limits_enabled else "All",
+            ),
+            Column("Key", key),
+        )
+
+    @property
+    def tokens(self) -> list[ApiToken]:
+        return self.rows
 
     def set_tokens(self, tokens: list[ApiToken], settings: QuotaSettings | None) -> None:
-        self.beginResetModel()
-        self.tokens = list(tokens)
         self.settings = settings
-        self.endResetModel()
-
-    def rowCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.tokens)
-
-    def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        token = self.tokens[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return token
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        column = index.column()
-        if column == 0:
-            return token.name
-        if column == 1:
-            return STATUS_TEXT.get(token.status, str(token.status))
-        if column == 2:
-            return (
-                "Unlimited"
-                if token.unlimited_quota
-                else quota_text(token.remain_quota, self.settings)
-            )
-        if column == 3:
-            return quota_text(token.used_quota, self.settings)
-        if column == 4:
-            return "Never" if token.expired_time == -1 else _when(token.expired_time)
-        if column == 5:
-            return _when(token.accessed_time)
-        if column == 6:
-            return token.group or "(user's group)"
-        if column == 7:
-            return ", ".join(token.model_limits) if token.model_limits_enabled else "All"
-        return ("sk-" + token.key) if token.key and not token.key.startswith("sk-") else token.key
+        self.set_rows(tokens)
 
     def token_at(self, row: int) -> ApiToken | None:
-        return self.tokens[row] if 0 <= row < len(self.tokens) else None
+        return self.row_at(row)
 
 
 class TokenDialog(QDialog):
