@@ -104,6 +104,7 @@ async def _load_services(ctx: AppContext, paths: Paths) -> Database | None:
     the settings work, and the panes that keep data say why they cannot.
     """
     from bluesdesk.services.account import AccountService
+    from bluesdesk.services.billing import ConsoleBilling
     from bluesdesk.services.catalog import CatalogService
     from bluesdesk.services.chat import ChatService, catalog_prices
     from bluesdesk.services.images import ImageService
@@ -127,8 +128,12 @@ async def _load_services(ctx: AppContext, paths: Paths) -> Database | None:
     ctx.db = db
     # The catalog reads /api/user/models and the user's groups with the console login.
     catalog = CatalogService(ctx.profiles, ModelCache(db), sessions=account.session)
+    # Billed costs of new-api gateways come from the usage log, read with the console login.
     chat = ChatService(
-        ConversationStore(db), _client_source(ctx.profiles), price_for=catalog_prices(catalog)
+        ConversationStore(db),
+        _client_source(ctx.profiles),
+        price_for=catalog_prices(catalog),
+        billing=ConsoleBilling(account),
     )
     await chat.recover()  # answers an earlier exit cut off now say "interrupted"
     ctx.account = account
@@ -214,6 +219,8 @@ async def _amain(
             demo_task.cancel()  # start-up failed half-way
             await asyncio.wait([demo_task], timeout=SHUTDOWN_TIMEOUT_S)
         await runner.shutdown(SHUTDOWN_TIMEOUT_S)
+        if ctx.chat is not None:
+            await ctx.chat.close()  # a last try at answers a full disk refused
         await pool.aclose()
         if db is not None:
             await db.close()

@@ -34,10 +34,12 @@ from bluesdesk.emulator.faults import (
     HTML_502,
     IN_BODY,
     PRE_RESPONSE,
+    STATUS_KINDS,
     DroppedConnectionError,
     Fault,
     FaultError,
     parse_header,
+    status_fault,
 )
 from bluesdesk.emulator.platform import RelayPlatform, openai_error_body
 from bluesdesk.emulator.relay import RelayError, RelayRoute
@@ -150,6 +152,9 @@ class EmulatorMiddleware:
 
 
 def fault_response(fault: Fault, relay: bool, rid: str) -> Response:
+    if fault.kind in STATUS_KINDS:
+        status, body = status_fault(fault.kind, relay, rid)
+        return JSONResponse(body, status_code=status)
     if fault.kind == "html502":
         return Response(HTML_502, status_code=502, media_type="text/html")
     if fault.kind == "success_false":
@@ -262,6 +267,11 @@ def emulator_routes(state: EmulatorState) -> list[BaseRoute]:
     async def stats(request: Request) -> Response:
         return JSONResponse({"success": True, "message": "", "data": state.counts()})
 
+    async def recorded(request: Request) -> Response:
+        path = request.query_params.get("path", "")
+        data = state.recorded_requests(path)
+        return JSONResponse({"success": True, "message": "", "data": data})
+
     async def files(request: Request) -> Response:
         blob = state.blobs.get(request.path_params["name"])
         if blob is None:
@@ -272,6 +282,7 @@ def emulator_routes(state: EmulatorState) -> list[BaseRoute]:
         Route("/emulator/faults", arm, methods=["POST"]),
         Route("/emulator/faults", clear, methods=["DELETE"]),
         Route("/emulator/faults", pending, methods=["GET"]),
+        Route("/emulator/requests", recorded, methods=["GET"]),
         Route("/emulator/stats", stats, methods=["GET"]),
         Route("/emulator/files/{name}", files, methods=["GET"]),
     ]

@@ -23,6 +23,7 @@ class EmulatorConfig:
     port: int = 0  # 0 = pick a free port
     data_dir: Path | None = None  # None = state in memory; else SQLite in this folder
     rpm: int = 0  # per-key requests per minute; 0 = the flavor's default (see `effective_rpm`)
+    rpm_window_s: float = 60.0  # the RPM limit's window; tests shrink it ("20 per 3 s")
     tokens_per_second: float = 0.0  # streaming pace; 0 = as fast as possible (tests)
     legacy: bool = (
         False  # serve old new-api shapes (0-based p, `size`, bare arrays, old /api/pricing)

@@ -230,6 +230,7 @@ class RelayPlatform:
                 )
                 return error_response(limited, "openai", rid, headers)
         raw = await request.body()
+        self.state.record_request(request.url.path, raw)
         idem = request.headers.get("idempotency-key")
         replay_key = ""
         if idem and route.billable:

@@ -173,3 +173,8 @@ class EmulatorServer:
     def request_count(self, path: str) -> int:
         """How many requests reached exactly `path` (faulted ones included)."""
         return self._state().request_count(path)
+
+    def requests(self, path: str) -> list[Any]:
+        """The bodies of the last relay requests to exactly `path` (parsed JSON), oldest first
+        (as GET /emulator/requests?path=); cleared with the counters by `reset_faults`."""
+        return self._state().recorded_requests(path)

@@ -15,7 +15,7 @@ import json
 import secrets
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,9 @@ from bluesdesk.emulator.store import Row, Store
 from bluesdesk.emulator.transcripts import StoredTranscripts
 
 VERSION = "v0.9.6-emulator"
+# Relay request bodies kept per path for tests to inspect (GET /emulator/requests?path=).
+RECORDED_PER_PATH = 50
+RECORDED_MAX_BYTES = 1_000_000  # a bigger body is noted by its size only
 GROUP_DESC = {"default": "Default group", "vip": "VIP group", "auto": "Auto (best available)"}
 SYSTEM_NAMES = {
     Flavor.BLUESMINDS: "BluesMinds",
@@ -70,9 +73,10 @@ class EmulatorState:
             self.store.set_meta("session_secret", secret)
         self._secret = secret.encode()
         self.faults = FaultBoard()
-        self.limits = Limits(config.effective_rpm)
+        self.limits = Limits(config.effective_rpm, config.rpm_window_s)
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
+        self._recorded: dict[str, deque[Any]] = {}
         self.blobs = BlobStore(config.blob_max_bytes, config.blob_max_age_s)
         self.replays: dict[str, Replay] = {}
         # Idempotency keys whose first request is still running; duplicates wait on the event.
@@ -98,6 +102,27 @@ class EmulatorState:
     def reset_counts(self) -> None:
         with self._counts_lock:
             self._counts.clear()
+            self._recorded.clear()
+
+    def record_request(self, path: str, raw: bytes) -> None:
+        """Keep a relay request's body (parsed JSON, else text) among the last of its path."""
+        body: Any
+        if len(raw) > RECORDED_MAX_BYTES:
+            body = {"omitted_bytes": len(raw)}
+        else:
+            text = raw.decode("utf-8", "replace")
+            try:
+                body = json.loads(text) if text else None
+            except ValueError:
+                body = text
+        with self._counts_lock:
+            kept = self._recorded.setdefault(path, deque(maxlen=RECORDED_PER_PATH))
+            kept.append(body)
+
+    def recorded_requests(self, path: str) -> list[Any]:
+        """The recorded bodies sent to exactly `path`, oldest first."""
+        with self._counts_lock:
+            return list(self._recorded.get(path, ()))
 
     # -- sessions -------------------------------------------------------------------------
 

@@ -116,8 +116,43 @@ def _claude_content(content: str | list[dict[str, Any]]) -> str | list[dict[str,
     return [p for p in (_claude_part(part) for part in content) if p is not None]
 
 
+def _blocks(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    return list(content)
+
+
+def _merged_turns(turns: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Consecutive turns of one role as one turn. Claude wants every tool_result of a round in
+    the user turn right after the tool_use (and Gemini one turn per role): several results, or a
+    result followed by the user's next message, would otherwise be separate same-role turns."""
+    out: list[dict[str, Any]] = []
+    for turn in turns:
+        if out and out[-1]["role"] == turn["role"]:
+            previous = out[-1]
+            if key == "content":
+                merged = _blocks(previous["content"]) + _blocks(turn["content"])
+            else:
+                merged = previous[key] + turn[key]
+            out[-1] = {**previous, key: merged}
+        else:
+            out.append(turn)
+    return out
+
+
+def claude_tool_choice(choice: str | dict[str, Any] | None) -> dict[str, Any] | None:
+    """OpenAI's tool_choice in Claude's shape."""
+    if isinstance(choice, dict):
+        name = choice.get("function", {}).get("name") if choice.get("type") == "function" else None
+        return {"type": "tool", "name": name} if name else dict(choice)
+    return {"none": {"type": "none"}, "required": {"type": "any"}, "auto": {"type": "auto"}}.get(
+        choice or ""
+    )
+
+
 def claude_messages(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[str, Any]]]:
-    """(system prompt, messages) in the Anthropic shape; tool results become user turns."""
+    """(system prompt, messages) in the Anthropic shape; tool results become user turns, and
+    consecutive turns of one role are merged."""
     system: list[str] = []
     out: list[dict[str, Any]] = []
     for message in messages:
@@ -157,7 +192,7 @@ def claude_messages(messages: Sequence[ChatMessage]) -> tuple[str, list[dict[str
         out.append(
             {"role": "assistant" if message.role == "assistant" else "user", "content": content}
         )
-    return "\n\n".join(s for s in system if s), out
+    return "\n\n".join(s for s in system if s), _merged_turns(out, "content")
 
 
 def claude_tools(tools: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -194,6 +229,9 @@ def claude_body(
         body["stop_sequences"] = list(params.stop)
     if params.tools:
         body["tools"] = claude_tools(params.tools)
+        choice = claude_tool_choice(params.tool_choice)
+        if choice is not None:
+            body["tool_choice"] = choice
     body.update(params.extra)
     return body
 
@@ -244,7 +282,7 @@ def gemini_body(messages: Sequence[ChatMessage], params: ChatParams) -> dict[str
         if message.role == "assistant" and message.tool_calls:
             parts += [_gemini_call(call) for call in message.tool_calls]
         contents.append({"role": role, "parts": parts or _gemini_parts(message.content)})
-    body: dict[str, Any] = {"contents": contents}
+    body: dict[str, Any] = {"contents": _merged_turns(contents, "parts")}
     if system:
         body["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
     config = {
@@ -261,5 +299,10 @@ def gemini_body(messages: Sequence[ChatMessage], params: ChatParams) -> dict[str
     if params.tools:
         declarations = [t.get("function", t) for t in params.tools]
         body["tools"] = [{"functionDeclarations": declarations}]
+        mode = {"none": "NONE", "required": "ANY", "auto": "AUTO"}.get(
+            params.tool_choice if isinstance(params.tool_choice, str) else ""
+        )
+        if mode is not None:
+            body["toolConfig"] = {"functionCallingConfig": {"mode": mode}}
     body.update(params.extra)
     return body

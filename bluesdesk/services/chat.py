@@ -49,10 +49,12 @@ from bluesdesk.errors import (
     RateLimited,
     ServerError,
     StatusError,
+    StoreUnavailable,
     StreamErrorEvent,
     StreamInterrupted,
 )
 from bluesdesk.gateway import GatewayClient, list_models, stream_chat
+from bluesdesk.services.billing import BillingLookup
 from bluesdesk.store.conversations import (
     Conversation,
     ConversationStore,
@@ -79,6 +81,8 @@ RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 # Rounds of tool calls answered before the model must answer in text: a model that keeps calling
 # tools must not loop (or bill) forever.
 MAX_TOOL_ROUNDS = 4
+# How often answers the database refused (disk full) are written again until they land.
+UNSAVED_RETRY_S = 5.0
 
 
 # ---- What listeners receive ---------------------------------------------------------------
@@ -115,8 +119,37 @@ class ReplyToolCall:
     call: dict[str, Any]  # id, name, arguments (JSON text), result, ok
 
 
-ReplyUpdate = ReplyStarted | ReplyDelta | ReplyToolCall | ReplyFinished
+@dataclass(frozen=True, slots=True)
+class ReplySaveFailed:
+    """A write of the streaming answer failed (disk full…): it goes on streaming, the text is
+    kept in memory and saved when the database takes it again (see `SaveStatus`)."""
+
+    message_id: int
+    error: BluesdeskError
+
+
+ReplyUpdate = ReplyStarted | ReplyDelta | ReplyToolCall | ReplySaveFailed | ReplyFinished
 Listener = Callable[[ReplyUpdate], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveStatus:
+    """How many answers are kept in memory because the database refused them (0: all saved),
+    and why. Sent to `ChatService.listeners` whenever that changes."""
+
+    unsaved: int
+    error: BluesdeskError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChanged:
+    """A finished answer changed after the fact (the gateway's billed cost arrived)."""
+
+    message: StoredMessage
+
+
+ServiceEvent = SaveStatus | MessageChanged
+ServiceListener = Callable[[ServiceEvent], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +188,25 @@ def tool_calls_of(meta_json: str) -> list[dict[str, Any]]:
     """The tool calls an answer made (id, name, arguments, result, ok), in order."""
     value = _loads(meta_json).get("tool_calls")
     return [c for c in value if isinstance(c, dict)] if isinstance(value, list) else []
+
+
+def round_ends_of(meta_json: str) -> list[int]:
+    """Where each tool round's text ends in the answer's text (one offset per round)."""
+    value = _loads(meta_json).get("round_ends")
+    if not isinstance(value, list):
+        return []
+    return [v for v in value if isinstance(v, int) and not isinstance(v, bool) and v >= 0]
+
+
+def request_ids_of(meta_json: str) -> list[str]:
+    """Every request an answer took (one per tool round), oldest first."""
+    value = _loads(meta_json).get("request_ids")
+    if isinstance(value, list):
+        found = [v for v in value if isinstance(v, str) and v]
+        if found:
+            return found
+    stats = MessageStats.from_meta(meta_json)
+    return [stats.request_id] if stats is not None and stats.request_id else []
 
 
 def tools_enabled(conversation: Conversation) -> bool:
@@ -269,19 +321,78 @@ def classify_error(error: BluesdeskError) -> dict[str, Any]:
 def history_messages(
     conversation: Conversation, history: Sequence[StoredMessage]
 ) -> list[ChatMessage]:
-    """What the model sees: the system prompt and every shown user/assistant turn with text."""
+    """What the model sees: the system prompt and every shown user/assistant turn with text.
+    An answer that used tools is replayed as it was sent: per round the assistant turn with
+    its tool calls and the tool results, then the answer's last text."""
     out = [ChatMessage("system", conversation.system_prompt)] if conversation.system_prompt else []
     for message in history:
         if message.hidden or message.role not in ("user", "assistant"):
             continue
         images = images_of(message.meta_json) if message.role == "user" else []
+        calls = tool_calls_of(message.meta_json) if message.role == "assistant" else []
         if images:
             parts: list[dict[str, Any]] = [{"type": "text", "text": message.text}]
             parts += [{"type": "image_url", "image_url": {"url": url}} for url in images]
             out.append(ChatMessage(message.role, parts))
+        elif calls:
+            out += tool_exchange(message.text, calls, round_ends_of(message.meta_json))
         elif message.text:
             out.append(ChatMessage(message.role, message.text))
     return out
+
+
+def wire_call(call: dict[str, Any]) -> dict[str, Any]:
+    """A stored tool call in the OpenAI `tool_calls` shape (what every body builder reads)."""
+    return {
+        "id": str(call.get("id", "")),
+        "type": "function",
+        "function": {
+            "name": str(call.get("name", "")),
+            "arguments": str(call.get("arguments", "")) or "{}",
+        },
+    }
+
+
+def tool_result_message(call: dict[str, Any]) -> ChatMessage:
+    return ChatMessage(
+        "tool",
+        str(call.get("result", "")),
+        name=str(call.get("name", "")),
+        tool_call_id=str(call.get("id", "")),
+    )
+
+
+def tool_exchange(
+    text: str, calls: Sequence[dict[str, Any]], round_ends: Sequence[int]
+) -> list[ChatMessage]:
+    """An answer with tool calls as the messages its requests carried: for each round the
+    assistant's text of that round with its calls, then their results; then the final text.
+
+    Calls stored before rounds were recorded (no `round`) count as one round with no text."""
+    rounds: dict[int, list[dict[str, Any]]] = {}
+    for call in calls:
+        index = call.get("round")
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            index = 0
+        rounds.setdefault(index, []).append(call)
+    out: list[ChatMessage] = []
+    start = 0
+    for index in sorted(rounds):
+        end = round_ends[index] if index < len(round_ends) else start
+        end = min(max(end, start), len(text))
+        members = rounds[index]
+        out.append(
+            ChatMessage("assistant", text[start:end], tool_calls=tuple(map(wire_call, members)))
+        )
+        out += [tool_result_message(call) for call in members]
+        start = end
+    if text[start:]:
+        out.append(ChatMessage("assistant", text[start:]))
+    return out
+
+
+def has_tool_exchange(messages: Sequence[ChatMessage]) -> bool:
+    return any(m.role == "tool" or m.tool_calls for m in messages)
 
 
 class PriceSource(Protocol):
@@ -343,15 +454,28 @@ class ChatService:
         *,
         price_for: PriceProvider | None = None,
         style_for: StyleProvider | None = None,
+        billing: BillingLookup | None = None,
         save_interval: float = SAVE_INTERVAL_S,
+        unsaved_retry: float = UNSAVED_RETRY_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self._client_for = client_for
         self._price_for = price_for
         self.style_provider = style_for
+        self.billing = billing
         self.save_interval = save_interval
+        self.unsaved_retry = unsaved_retry
         self._clock = clock
+        self.listeners: list[ServiceListener] = []
+        # Answers the database refused (disk full): the final write of each, by message id, kept
+        # until a retry lands it. `_failing` also holds live answers whose last save failed.
+        self._unsaved: dict[int, dict[str, Any]] = {}
+        self._failing: set[int] = set()
+        self._save_error: BluesdeskError | None = None
+        self._last_status: SaveStatus | None = SaveStatus(0)
+        self._retrier: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     # ---- conversations
 
@@ -402,11 +526,12 @@ class ChatService:
         Cancelling the calling task saves the partial answer as ``stopped`` and re-raises.
         """
         conversation = await self._conversation(conversation_id, require_model=True)
+        await self.flush_unsaved()
         meta = json.dumps({"images": list(images)}) if images else "{}"
         user = await self.store.add_message(conversation_id, "user", text, meta_json=meta)
         if not conversation.title:
             await self.store.rename_conversation(conversation_id, title_from(text))
-        history = await self.store.get_messages(conversation_id)
+        history = await self._messages(conversation_id)
         assistant = await self.store.add_message(
             conversation_id, "assistant", "", state="partial", model=conversation.model
         )
@@ -419,7 +544,8 @@ class ChatService:
         """Answer again in place of `message_id`; the old answer stays as an alternative."""
         old = await self._message(message_id, "assistant")
         conversation = await self._conversation(old.conversation_id, require_model=True)
-        messages = await self.store.get_messages(old.conversation_id)
+        await self.flush_unsaved()
+        messages = await self._messages(old.conversation_id)
         history = [m for m in messages if m.order_key < old.order_key]
         assistant = await self.store.add_message(
             old.conversation_id,
@@ -442,7 +568,7 @@ class ChatService:
         later = [m.id for m in messages if m.order_key > user.order_key]
         await self.store.delete_messages(later)
         await self.store.edit_message(message_id, text)
-        history = [m for m in await self.store.get_messages(user.conversation_id) if not m.hidden]
+        history = [m for m in await self._messages(user.conversation_id) if not m.hidden]
         assistant = await self.store.add_message(
             user.conversation_id, "assistant", "", state="partial", model=conversation.model
         )
@@ -456,7 +582,7 @@ class ChatService:
             return await self.regenerate(message_id, on_update=on_update)
         conversation = await self._conversation(old.conversation_id, require_model=True)
         await self.store.delete_message(message_id)
-        messages = await self.store.get_messages(old.conversation_id)
+        messages = await self._messages(old.conversation_id)
         history = [m for m in messages if m.order_key < old.order_key and not m.hidden]
         assistant = await self.store.add_message(
             old.conversation_id, "assistant", "", state="partial", model=conversation.model
@@ -471,21 +597,144 @@ class ChatService:
         is asked to go on; what it writes is appended to the same message."""
         old = await self._message(message_id, "assistant")
         conversation = await self._conversation(old.conversation_id, require_model=True)
-        messages = [m for m in await self.store.get_messages(old.conversation_id) if not m.hidden]
+        await self.flush_unsaved()
+        messages = [m for m in await self._messages(old.conversation_id) if not m.hidden]
         if not messages or messages[-1].id != message_id:
             raise ValueError("only the last answer can be continued")
+        old = messages[-1]
         before = messages[:-1]
         await self.store.update_message_text(message_id, old.text, "partial", error="")
         live = await self._message(message_id, "assistant")
         _emit(on_update, ReplyStarted(old.conversation_id, live, history=tuple(before)))
         request = [*messages, _continue_request(old)]
-        return await self._stream(conversation, live, request, on_update, prefix=old.text)
+        return await self._stream(
+            conversation, live, request, on_update, prefix=old.text, earlier=old.meta_json
+        )
 
     async def _message(self, message_id: int, role: str) -> StoredMessage:
         message = await self.store.get_message(message_id)
         if message is None or message.role != role:
             raise ValueError(f"message {message_id} is not a {role} message")
-        return message
+        return self._overlaid(message)
+
+    async def _messages(self, conversation_id: str) -> list[StoredMessage]:
+        """The conversation's messages, with answers not saved yet as the user saw them."""
+        return [self._overlaid(m) for m in await self.store.get_messages(conversation_id)]
+
+    def _overlaid(self, message: StoredMessage) -> StoredMessage:
+        pending = self._unsaved.get(message.id)
+        if pending is None:
+            return message
+        return _with_values(message, pending)
+
+    # ---- answers the database refused
+
+    @property
+    def unsaved_count(self) -> int:
+        return len(self._failing | set(self._unsaved))
+
+    async def flush_unsaved(self) -> int:
+        """Write the answers kept in memory; returns how many are still unsaved."""
+        for message_id, values in list(self._unsaved.items()):
+            try:
+                await self.store.update_message_text(message_id, **values)
+            except StoreUnavailable as exc:
+                self._save_error = exc
+                break
+            if self._unsaved.get(message_id) is values:  # not replaced meanwhile
+                del self._unsaved[message_id]
+                self._failing.discard(message_id)
+                log.info("saved answer %s that the database had refused", message_id)
+        if self._unsaved:
+            self._last_status = None  # said again: the pane may have cleared its notice
+        self._notify_save()
+        return self.unsaved_count
+
+    def _keep_unsaved(
+        self, message_id: int, values: dict[str, Any], error: StoreUnavailable
+    ) -> None:
+        self._unsaved[message_id] = values
+        self._failing.add(message_id)
+        self._save_error = error
+        self._notify_save()
+        if self._retrier is None or self._retrier.done():
+            self._retrier = asyncio.ensure_future(self._retry_unsaved())
+
+    async def _retry_unsaved(self) -> None:
+        while self._unsaved:
+            await asyncio.sleep(self.unsaved_retry)
+            try:
+                await self.flush_unsaved()
+            except Exception:  # not a full disk (closed, corrupt): retrying will not help
+                log.exception("giving up on saving %d answer(s)", len(self._unsaved))
+                return
+
+    def _notify_save(self) -> None:
+        count = self.unsaved_count
+        if count == 0:
+            self._save_error = None
+        status = SaveStatus(count, self._save_error)
+        if status != self._last_status:  # a failing save every interval says nothing new
+            self._last_status = status
+            self._publish(status)
+
+    def _publish(self, event: ServiceEvent) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not cost the answer
+                log.exception("chat listener failed")
+
+    # ---- the billed cost from the gateway's usage log
+
+    def _look_up_billed(self, final: StoredMessage, profile: GatewayProfile) -> None:
+        task = asyncio.ensure_future(self._billed_later(final, profile))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _billed_later(self, final: StoredMessage, profile: GatewayProfile) -> None:
+        assert self.billing is not None
+        try:
+            usd = await self.billing.billed_usd(profile, request_ids_of(final.meta_json))
+        except Exception:  # a lookup is a nicety: never an error the user sees
+            log.info("billed cost lookup failed for %s", final.request_id, exc_info=True)
+            return
+        if usd is None:
+            return
+        current = self._overlaid(await self.store.get_message(final.id) or final)
+        meta = _loads(current.meta_json)
+        stats = meta.get("stats")
+        if not isinstance(stats, dict) or stats.get("billed_usd") is not None:
+            return
+        stats["billed_usd"] = round(usd, 8)
+        values = _values_of(current)
+        values["meta_json"] = json.dumps(meta)
+        changed = _with_values(current, values)
+        try:
+            await self.store.update_message_text(current.id, **values)
+        except StoreUnavailable as exc:
+            self._keep_unsaved(current.id, values, exc)
+        else:
+            if self._unsaved.pop(current.id, None) is not None:  # that write landed it too
+                self._failing.discard(current.id)
+                self._notify_save()
+            changed = await self.store.get_message(current.id) or changed
+        self._publish(MessageChanged(changed))
+
+    async def close(self) -> None:
+        """Stop the lookups and retries (before the database closes); one last write of the
+        answers still unsaved. Returns quietly if the disk is still full (logged)."""
+        tasks = [t for t in (self._retrier, *self._background) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._unsaved and await self.flush_unsaved():
+            log.error("%d answer(s) could not be saved before exit", self.unsaved_count)
+
+    async def wait_background(self) -> None:
+        """Wait for the lookups started after answers (tests; shutdown)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     # ---- editing the transcript
 
@@ -601,8 +850,13 @@ class ChatService:
         on_update: Listener | None,
         *,
         prefix: str = "",
+        earlier: str = "{}",
     ) -> StoredMessage:
         run = _Run(self._clock, prefix)
+        run.listener = on_update
+        # Continuing an answer that used tools keeps its calls (and where their rounds ended).
+        run.tool_calls = tool_calls_of(earlier)
+        run.round_ends = round_ends_of(earlier)
         client: GatewayClient | None = None
         style = ApiStyle.OPENAI
         # Text that arrived just before the stream stalls must not wait for the next event to
@@ -621,6 +875,10 @@ class ChatService:
             )
             params = chat_params(conversation)
             messages = history_messages(conversation, history)
+            if not params.tools and style is not ApiStyle.OPENAI and has_tool_exchange(messages):
+                # Claude refuses tool_use/tool_result blocks unless tools are declared (Gemini
+                # likewise wants its functions): declare them, but let no new call be made.
+                params = _replace_params(params, tools=tool_schemas(), tool_choice="none")
             for round_ in range(MAX_TOOL_ROUNDS + 1):
                 if round_ == MAX_TOOL_ROUNDS:  # enough tools: the model must answer now
                     params = _replace_params(params, tool_choice="none")
@@ -673,6 +931,8 @@ class ChatService:
             async for event in events:
                 if not run.request_id:
                     run.request_id = client.last_meta.request_id
+                    if run.request_id:
+                        run.request_ids.append(run.request_id)
                     run.add_billed(client.last_meta.credits_consumed)
                 if isinstance(event, Delta):
                     run.add(event)
@@ -698,33 +958,45 @@ class ChatService:
         run: _Run,
         on_update: Listener | None,
     ) -> list[ChatMessage]:
-        """Run the called tools; the messages that carry the calls and results back."""
+        """Run the called tools; the messages that carry the calls and results back. The calls
+        are recorded with their round, so later requests replay them exactly (`tool_exchange`)."""
         for k, call in enumerate(calls):
-            call["id"] = call["id"] or f"call_{len(run.tool_calls) + k}"
-        wire = tuple(
-            {
-                "id": c["id"],
-                "type": "function",
-                "function": {"name": c["name"], "arguments": c["arguments"] or "{}"},
-            }
-            for c in calls
-        )
-        out = [ChatMessage("assistant", run.round_text(), tool_calls=wire)]
+            # Gemini gives calls no id; one unique in the conversation keeps the history valid
+            # if it is later sent in a style that pairs results with calls by id.
+            call["id"] = call["id"] or f"call_{message_id}_{len(run.tool_calls) + k}"
+        round_index = len(run.round_ends)
+        text = run.round_text()
+        run.round_ends.append(len(run.text))
+        records: list[dict[str, Any]] = []
         for call in calls:
             result: ToolResult = run_tool(call["name"], call["arguments"])
-            record = {**call, "result": result.content, "ok": result.ok}
+            record = {**call, "result": result.content, "ok": result.ok, "round": round_index}
             run.tool_calls.append(record)
+            records.append(record)
             _emit(on_update, ReplyToolCall(message_id, record))
-            out.append(
-                ChatMessage("tool", result.content, name=call["name"], tool_call_id=call["id"])
-            )
-        return out
+        out = [ChatMessage("assistant", text, tool_calls=tuple(map(wire_call, records)))]
+        return out + [tool_result_message(record) for record in records]
 
     async def _save_partial(self, message_id: int, run: _Run) -> None:
+        """Save the text so far. A database that refuses (disk full) does not stop the answer:
+        the text stays in memory and the next save (or the final one) tries again."""
         run.last_save = self._clock()
         text = run.text
+        try:
+            await self.store.update_message_text(message_id, text, "partial")
+        except StoreUnavailable as exc:
+            if run.save_error is None:
+                log.warning("answer %s: partial save failed: %s", message_id, exc)
+                run.save_error = exc
+                _emit(run.listener, ReplySaveFailed(message_id, exc))
+            self._failing.add(message_id)
+            self._save_error = exc
+            self._notify_save()
+            return
         run.saved_chars = len(text)
-        await self.store.update_message_text(message_id, text, "partial")
+        if message_id in self._failing and message_id not in self._unsaved:
+            self._failing.discard(message_id)
+            self._notify_save()
 
     async def _autosave(self, message_id: int, run: _Run) -> None:
         while True:
@@ -753,18 +1025,40 @@ class ChatService:
             meta["reasoning"] = "".join(run.reasoning)
         if run.tool_calls:
             meta["tool_calls"] = run.tool_calls
-        await self.store.update_message_text(
-            assistant.id,
-            run.text,
-            state,
-            request_id=stats.request_id,
-            prompt_tokens=stats.prompt_tokens,
-            completion_tokens=stats.completion_tokens,
-            error=error.describe() if error is not None else "",
-            meta_json=json.dumps(meta),
-        )
-        final = await self.store.get_message(assistant.id)
-        assert final is not None  # the row was written just above
+            meta["round_ends"] = run.round_ends
+        if len(run.request_ids) > 1:
+            meta["request_ids"] = run.request_ids
+        values: dict[str, Any] = {
+            "text": run.text,
+            "state": state,
+            "request_id": stats.request_id,
+            "prompt_tokens": stats.prompt_tokens,
+            "completion_tokens": stats.completion_tokens,
+            "error": error.describe() if error is not None else "",
+            "meta_json": json.dumps(meta),
+        }
+        try:
+            await self.store.update_message_text(assistant.id, **values)
+        except StoreUnavailable as exc:
+            # Disk full: the answer is kept in memory, shown as it is, and written by a retry.
+            log.warning("answer %s: final save failed, kept for a retry: %s", assistant.id, exc)
+            self._keep_unsaved(assistant.id, values, exc)
+            final = _with_values(assistant, values)
+        else:
+            self._failing.discard(assistant.id)
+            self._unsaved.pop(assistant.id, None)
+            self._notify_save()
+            stored = await self.store.get_message(assistant.id)
+            assert stored is not None  # the row was written just above
+            final = stored
+        if (
+            self.billing is not None
+            and client is not None
+            and stats.billed_usd is None
+            and stats.request_id
+            and state != "error"
+        ):
+            self._look_up_billed(final, client.profile)
         return final
 
     async def _cost(self, profile: GatewayProfile, stats: MessageStats) -> float | None:
@@ -826,6 +1120,26 @@ def _emit(listener: Listener | None, update: ReplyUpdate) -> None:
         listener(update)
 
 
+_WRITTEN = (
+    "text",
+    "state",
+    "request_id",
+    "prompt_tokens",
+    "completion_tokens",
+    "error",
+    "meta_json",
+)
+
+
+def _values_of(message: StoredMessage) -> dict[str, Any]:
+    """What `_finish` writes of a message (the arguments of `update_message_text`)."""
+    return {name: getattr(message, name) for name in _WRITTEN}
+
+
+def _with_values(message: StoredMessage, values: dict[str, Any]) -> StoredMessage:
+    return dataclasses.replace(message, **{k: v for k, v in values.items() if k in _WRITTEN})
+
+
 def _replace(stats: MessageStats, **changes: Any) -> MessageStats:
     return MessageStats(**{**asdict(stats), **changes})
 
@@ -879,7 +1193,11 @@ class _Run:
         self.finish = ""
         self.request_id = ""
         self.tool_calls: list[dict[str, Any]] = []
+        self.round_ends: list[int] = []  # where each tool round's text ends in `text`
+        self.request_ids: list[str] = []  # one per request (tool rounds make several)
         self.billed: float | None = None
+        self.save_error: BluesdeskError | None = None  # the first partial save that failed
+        self.listener: Listener | None = None
         self._round_start = len(prefix)
 
     def add_billed(self, usd: float | None) -> None:

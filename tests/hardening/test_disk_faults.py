@@ -24,7 +24,15 @@ from bluesdesk.emulator.accounts import DEMO
 from bluesdesk.errors import SettingsError, StoreUnavailable
 from bluesdesk.gateway import GatewayClient
 from bluesdesk.logsetup import LOG_FILE, setup_logging, shutdown_logging
-from bluesdesk.services.chat import ChatService
+from bluesdesk.services.chat import (
+    ChatService,
+    MessageStats,
+    ReplyDelta,
+    ReplyFinished,
+    ReplySaveFailed,
+    ReplyStarted,
+    SaveStatus,
+)
 from bluesdesk.settings import Settings, SettingsStore, UiSettings
 from bluesdesk.store import ConversationStore, Database
 
@@ -184,3 +192,140 @@ def test_logging_resumes_to_file_when_the_folder_returns(tmp_path: Path) -> None
     finally:
         shutdown_logging()
     assert "in the file" in (folder / LOG_FILE).read_text()
+
+
+# ---- The disk fills while an answer streams (issue 9) ----------------------------------------
+
+FILLER = "echo: " + " ".join(f"filler{i}" for i in range(3000))
+
+
+async def _answer_while_the_disk_fills(
+    chat: ChatService, db: Database, conversation_id: str
+) -> tuple[Any, list[Any]]:
+    """Send `FILLER`; the disk fills as soon as the answer's row exists (before any text)."""
+    updates: list[Any] = []
+    fills: list[asyncio.Future[None]] = []
+
+    def on_update(update: Any) -> None:
+        updates.append(update)
+        if isinstance(update, ReplyStarted):
+            fills.append(asyncio.ensure_future(_fill_disk(db)))
+
+    final = await chat.send(conversation_id, FILLER, on_update=on_update)
+    await asyncio.gather(*fills)
+    return final, updates
+
+
+def _expected_answer() -> str:
+    return FILLER.removeprefix("echo: ")
+
+
+def test_disk_full_mid_answer_keeps_streaming_and_saves_when_space_returns(
+    tmp_path: Path, emu: EmulatorServer
+) -> None:
+    path = tmp_path / "bluesdesk.db"
+    profile = GatewayProfile(id="emu", name="Emulator", base_url=emu.relay_url, timeout_s=10)
+
+    async def main() -> dict[str, Any]:
+        db = await Database.open(path)
+        client = GatewayClient(profile, DEMO.api_key, policy=RetryPolicy(max_retries=0))
+
+        async def client_for(profile_id: str) -> GatewayClient:
+            return client
+
+        chat = ChatService(
+            ConversationStore(db), client_for, save_interval=0.02, unsaved_retry=0.05
+        )
+        statuses: list[SaveStatus] = []
+        all_saved = asyncio.Event()
+
+        def listen(event: Any) -> None:
+            if isinstance(event, SaveStatus):
+                statuses.append(event)
+                if event.unsaved == 0 and len(statuses) > 1:
+                    all_saved.set()
+
+        chat.listeners.append(listen)
+        conv = await chat.new_conversation(model="gpt-4o-mini", api_style="openai")
+        final, updates = await _answer_while_the_disk_fills(chat, db, conv.id)
+        during = await chat.store.get_message(final.id)
+        await _free_disk(db)  # the retry timer saves it now
+        await asyncio.wait_for(all_saved.wait(), 10)
+        after = await chat.store.get_message(final.id)
+        await chat.close()
+        await client.aclose()
+        await db.close()
+        return {
+            "final": final,
+            "updates": updates,
+            "during": during,
+            "after": after,
+            "statuses": statuses,
+        }
+
+    out = asyncio.run(main())
+    final = out["final"]
+    # The answer streamed to its end although nothing could be written.
+    assert final.state == "complete" and final.text == _expected_answer()
+    streamed = "".join(u.text for u in out["updates"] if isinstance(u, ReplyDelta))
+    assert streamed == _expected_answer()
+    failed = [u for u in out["updates"] if isinstance(u, ReplySaveFailed)]
+    assert len(failed) == 1 and "full" in failed[0].error.user_message.lower()
+    assert isinstance(out["updates"][-1], ReplyFinished) and out["updates"][-1].error is None
+    # While the disk was full the database still held the unfinished row...
+    assert out["during"].state == "partial" and out["during"].text != _expected_answer()
+    # ...the listeners heard "1 unsaved, disk full", then "all saved"...
+    first_problem = next(s for s in out["statuses"] if s.unsaved)
+    assert first_problem.unsaved == 1 and "full" in str(first_problem.error).lower()
+    assert out["statuses"][-1] == SaveStatus(0)
+    # ...and once space returned the answer landed whole, stats and all.
+    after = out["after"]
+    assert after.state == "complete" and after.text == _expected_answer()
+    stats = MessageStats.from_meta(after.meta_json)
+    assert stats is not None and stats.request_id == final.request_id
+    assert _integrity(path) == "ok"
+
+
+def test_an_unsaved_answer_is_saved_by_the_next_send(tmp_path: Path, emu: EmulatorServer) -> None:
+    """Without waiting for the timer: the next message saves the kept answer first, and the
+    model is sent the answer as the user saw it, not the stale row."""
+    path = tmp_path / "bluesdesk.db"
+    profile = GatewayProfile(id="emu", name="Emulator", base_url=emu.relay_url, timeout_s=10)
+
+    async def main() -> dict[str, Any]:
+        db = await Database.open(path)
+        client = GatewayClient(profile, DEMO.api_key, policy=RetryPolicy(max_retries=0))
+
+        async def client_for(profile_id: str) -> GatewayClient:
+            return client
+
+        # A retry timer far beyond the test: only the next send can save the answer.
+        chat = ChatService(ConversationStore(db), client_for, unsaved_retry=3600)
+        conv = await chat.new_conversation(model="gpt-4o-mini", api_style="openai")
+        final, _ = await _answer_while_the_disk_fills(chat, db, conv.id)
+        unsaved_while_full = chat.unsaved_count
+        still_full = await chat.flush_unsaved()  # a retry while the disk is full changes nothing
+        await _free_disk(db)
+        again = await chat.send(conv.id, "echo: next")
+        messages = await chat.store.get_messages(conv.id)
+        await chat.close()
+        await client.aclose()
+        await db.close()
+        return {
+            "final": final,
+            "again": again,
+            "messages": messages,
+            "counts": (unsaved_while_full, still_full, chat.unsaved_count),
+        }
+
+    out = asyncio.run(main())
+    assert out["counts"] == (1, 1, 0)
+    assert out["again"].state == "complete" and out["again"].text == "next"
+    assert [(m.role, m.state) for m in out["messages"]] == [
+        ("user", "complete"),
+        ("assistant", "complete"),
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+    assert out["messages"][1].text == _expected_answer()
+    assert _integrity(path) == "ok"
