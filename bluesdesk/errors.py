@@ -196,7 +196,8 @@ class StreamErrorEvent(GatewayError):
 class ConsoleRejected(GatewayError):
     """new-api answered `success: false` (usually with HTTP 200)."""
 
-    default_hint = ""
+    # The gateway's own reason is the message; this says what to do with it.
+    default_hint = "Change what the gateway's message names, then try again."
 
     def __init__(
         self,

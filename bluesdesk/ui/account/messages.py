@@ -1,6 +1,6 @@
 """What the Account pane says when a console call fails.
 
-Most errors speak for themselves (`user_message`). A 403 or 404 from a console route does not:
+Most errors speak for themselves (`describe()`: what happened, what to do). A 403 or 404 from a console route does not:
 "The gateway refused access" leaves the user guessing. Here they name the action that failed
 and what to do — 403: the account lacks the right, ask an admin; 404: the gateway has no such
 route, so the base URL is wrong or the gateway is not new-api based. The pane's task names
@@ -9,7 +9,7 @@ route, so the base URL is wrong or the gateway is not new-api based. The pane's 
 
 from __future__ import annotations
 
-from bluesdesk.errors import BluesdeskError, Forbidden, NotFound
+from bluesdesk.errors import AuthFailed, BluesdeskError, Forbidden, NotFound
 
 # Task name → what the user was doing, as "your account is not allowed to …" continues.
 ACTIONS = {
@@ -56,4 +56,12 @@ def error_text(exc: BluesdeskError, what: str) -> str:
             "and is it a new-api based gateway? Check the profile in Settings.\n"
             f"The gateway said: {exc.user_message}"
         )
-    return exc.user_message
+    if isinstance(exc, AuthFailed) and what == "signin":
+        # The generic 401 text talks about API keys; a password sign-in has none.
+        return (
+            "The gateway refused the sign-in (HTTP 401) — check the username and password, "
+            "and that the profile's console address is right.\n"
+            f"The gateway said: {exc.user_message}"
+        )
+    # The message says what happened, the hint what to do (and the request id, to quote).
+    return exc.describe()
