@@ -24,7 +24,7 @@ import httpx
 from bluesdesk import __version__
 from bluesdesk.core.headers import response_meta
 from bluesdesk.core.models import ApiStyle, GatewayProfile, ResponseMeta
-from bluesdesk.core.ratelimit import RpmLimiter
+from bluesdesk.core.ratelimit import GATEWAY_MARGIN_S, RpmLimiter
 from bluesdesk.core.redact import redact_known, register_secret
 from bluesdesk.core.retry import (
     RetryPolicy,
@@ -97,7 +97,9 @@ class GatewayClient:
         self.policy = policy or RetryPolicy()
         self.meta_listeners: list[Callable[[ResponseMeta], None]] = []
         self.last_meta = ResponseMeta()
-        self.limiter = RpmLimiter(profile.rpm_limit, time.monotonic)
+        # The gateway counts a request when it arrives, a moment after we booked its slot: reuse a
+        # slot a little after one window, or the next wave lands while the old one still counts.
+        self.limiter = RpmLimiter(profile.rpm_limit, time.monotonic, margin=GATEWAY_MARGIN_S)
         self._rand: Callable[[], float] = random.random
         if api_key:
             register_secret(api_key)
