@@ -13,8 +13,12 @@ dist:  ## build the Linux bundle, .tar.gz and .deb into dist/ (see packaging/REA
 emulator:  ## serve the gateway emulator on port 8080 until Ctrl-C
 	bash scripts/bootstrap.sh && .venv/bin/python -m bluesdesk.emulator --port 8080
 
-bench:  ## print the benchmarks' figures
-	bash scripts/bootstrap.sh && .venv/bin/python benchmarks/startup.py
+bench:  ## print the benchmarks' figures (each compares with a baseline from the same run)
+	bash scripts/bootstrap.sh
+	for b in startup emulator_stream catalog_filter models_pane gallery chat_transcript \
+	         stream_ui long_chat soak; do \
+	    echo "== benchmarks/$$b.py"; QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/$$b.py || exit 1; \
+	done
 
 clean:
 	rm -rf build dist .mypy_cache .ruff_cache .pytest_cache
