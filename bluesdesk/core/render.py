@@ -6,6 +6,8 @@
   markdown-it's link validation already drops ``javascript:``/``vbscript:``/``file:`` targets.
 * Fenced code is highlighted by pygments with inline styles (Qt ignores CSS classes) under a small
   header with the language and a ``bluesdesk-copy:N`` link; `Rendered.code_blocks[N]` is the text.
+* Rendering is thread-safe (one renderer per thread), so a long message can be rendered in a
+  worker while the GUI thread keeps painting; `render_in_worker` does that.
 * Task-list checkboxes become ☑/☐ (QTextBrowser draws no ``<input>``), math is shown as
   code-styled text, tables get borders Qt can draw (see STACK-NOTES §6).
 """
@@ -14,9 +16,10 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -111,7 +114,7 @@ class _Renderer:
                 lexer = TextLexer()
             body = highlight(code, lexer, self.formatter).rstrip("\n")
         blocks: list[str] = env.setdefault("code_blocks", [])
-        index = len(blocks)
+        index = env.get("code_offset", 0) + len(blocks)
         blocks.append(code)
         p = self.palette
         label = html.escape(language) if language else "code"
@@ -182,23 +185,68 @@ class _Renderer:
     ) -> str:
         return "</blockquote>\n"
 
-    def render(self, text: str) -> Rendered:
-        env: dict[str, Any] = {}
+    def render(self, text: str, code_offset: int = 0) -> Rendered:
+        env: dict[str, Any] = {"code_offset": code_offset}
         body = self.md.render(text, env)
         body = _CHECKBOX.sub(_checkbox, body)
         return Rendered(body, tuple(env.get("code_blocks", ())))
 
 
-@lru_cache(maxsize=2)
+# One renderer per thread and palette: the pygments formatter and markdown-it's renderer keep
+# per-call state on themselves, so a worker and the GUI thread must not share one.
+_local = threading.local()
+
+
 def _renderer(dark: bool) -> _Renderer:
-    return _Renderer(DARK if dark else LIGHT)
+    cache: dict[bool, _Renderer] | None = getattr(_local, "renderers", None)
+    if cache is None:
+        cache = _local.renderers = {}
+    renderer = cache.get(dark)
+    if renderer is None:
+        renderer = cache[dark] = _Renderer(DARK if dark else LIGHT)
+    return renderer
 
 
-def render_markdown(text: str, *, dark: bool = False) -> Rendered:
-    """The HTML body for one message (no <html> wrapper) and the text of its code blocks."""
-    return _renderer(dark).render(text)
+def render_markdown(text: str, *, dark: bool = False, code_offset: int = 0) -> Rendered:
+    """The HTML body for one message (no <html> wrapper) and the text of its code blocks.
+
+    `code_offset`: the index of the first code block's copy link (a part of a longer message
+    rendered on its own numbers its blocks after those of the parts before it)."""
+    return _renderer(dark).render(text, code_offset)
 
 
 def render_plain(text: str) -> str:
     """Text shown as typed (user messages): escaped, line breaks kept."""
     return html.escape(text).replace("\n", "<br>")
+
+
+def layout_cost(html_text: str) -> int:
+    """A rough measure of how long Qt takes to lay this HTML out, in "plain characters".
+
+    Text costs about 1 µs a character there, but a table row about 400 µs and deeply nested
+    inline or block tags grow worse than linearly; such HTML is what hostile or runaway output
+    looks like, and it is cheaper to show that as plain text."""
+    tags = sum(html_text.count(tag) for tag in ("<em>", "<strong>", "<blockquote", "<li"))
+    # Emphasis directly inside emphasis: once in "***x***", thousands in runaway nesting.
+    nested = sum(html_text.count(pair) for pair in _NESTED)
+    return len(html_text) + 400 * html_text.count("<tr") + 4 * tags + 300 * nested
+
+
+_NESTED = ("<em><em>", "<em><strong>", "<strong><em>", "<strong><strong>")
+
+
+# One worker is enough: renders are queued behind each other, and a single extra thread takes
+# the GIL from the GUI thread less often than several would.
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bluesdesk-render")
+
+
+def start_worker() -> None:
+    """Start the render thread now (and build its renderer), not in the middle of the first
+    answer's end: starting a thread waits for it, and a first render builds lexers."""
+    _worker.submit(_renderer, False)
+
+
+def render_in_worker(text: str, *, dark: bool = False) -> Future[Rendered]:
+    """`render_markdown` on the render thread; the future completes there (callers hand the
+    result back to their own thread, e.g. with a queued Qt signal)."""
+    return _worker.submit(render_markdown, text, dark=dark)

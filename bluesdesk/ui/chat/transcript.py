@@ -6,22 +6,54 @@ and theme); a conversation opens with its last `WINDOW` messages and an "earlier
 
 The live answer is always the last thing in the document. Streaming edits touch only that tail:
 `append_live` inserts plain text at the end (cheap, called every ~40 ms by the controller) and
-`render_live` replaces the tail with freshly rendered markdown (throttled by the controller), so
-Qt lays out only the live message, never the whole transcript.
+`render_live` renders markdown incrementally (`core/render_incremental.py`): blocks that became
+stable are rendered once and appended, and only the open tail is redone, so an update costs the
+same at word 100 and at word 50,000. When the answer ends, its HTML is already there: only its
+heading and stats line are swapped, and the full render runs in a worker thread to catch the
+rare construct the incremental cut renders differently (then that message's range is swapped).
+
+Long messages never render on the GUI thread: above `RENDER_BUDGET` characters a light
+placeholder (escaped text) is shown and the worker's HTML replaces it when it arrives; above
+`SHOW_LIMIT` only the first part is laid out (Qt needs about a second per megabyte) with a
+"Show all" link.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 from collections.abc import Sequence
+from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QImage,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from bluesdesk.core.render import COPY_SCHEME, render_markdown, render_plain
+from bluesdesk.core.render import (
+    COPY_SCHEME,
+    Rendered,
+    layout_cost,
+    render_in_worker,
+    render_markdown,
+    render_plain,
+    start_worker,
+)
+from bluesdesk.core.render_incremental import (
+    LiveMarkdown,
+    Step,
+    link_copies,
+    stable_split,
+)
 from bluesdesk.services.chat import MessageStats, images_of, reasoning_of, tool_calls_of
 from bluesdesk.store.conversations import StoredMessage
 
@@ -29,6 +61,12 @@ ACTION_SCHEME = "bluesdesk-msg"
 IMAGE_SCHEME = "bluesdesk-att"  # thumbnails of a user message's attached images
 THUMB = 96
 WINDOW = 40  # messages shown when a conversation opens (a screenful or two; fast to lay out)
+RENDER_BUDGET = 24_000  # characters of markdown rendered on the GUI thread (≈ 6 ms; worse inputs
+# such as a huge table cost ~2 µs a character, still < 60 ms); longer ones go to the worker
+SHOW_LIMIT = 64_000  # characters of one message laid out when shown (Qt: ~1 s per MB)
+LAYOUT_BUDGET = 200_000  # `layout_cost` of a body laid out formatted (≈ 200 ms of Qt); above
+PLAIN_CHARS = 16_000  # it, this much of the message is shown as plain text instead
+PLACEHOLDER_CHARS = 2_000  # of escaped text shown while a long message renders
 MARKS = {
     "stopped": "stopped",
     "interrupted": "interrupted",
@@ -76,6 +114,7 @@ class TranscriptView(QTextBrowser):
     action = Signal(str, int)
     load_earlier = Signal()
     show_in_logs = Signal(str)
+    _rendered = Signal(object, object)  # (body key, Rendered) from the render thread: queued
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,7 +123,24 @@ class TranscriptView(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(self._on_anchor)
         self.dark = False
-        self._cache: dict[tuple[int, int, str, bool, bool, bool], str] = {}
+        self._cache: dict[tuple[int, int, str, bool, bool, bool, bool], str] = {}
+        # Rendered bodies of assistant messages by (id, hash of the text shown, dark).
+        self._bodies: dict[tuple[int, int, bool], Rendered] = {}
+        self._waiting: set[tuple[int, int, bool]] = set()  # bodies the worker is rendering
+        self._placeholders: set[tuple[int, int, bool]] = set()  # on screen, render awaited
+        self._stale = False  # renders arrived while an answer streamed: rebuild when it ends
+        self.shown_whole: set[int] = set()  # long messages the user asked to see in full
+        self._alts: dict[int, tuple[int, int]] = {}
+        # Bumped whenever positions in the document stop meaning what they meant.
+        self._generation = 0
+        # A finished answer whose full render is awaited: (key, generation, where the message
+        # starts, the document's length after it, the HTML its body holds now, the message).
+        self._verify: tuple[tuple[int, int, bool], int, int, int, str, StoredMessage] | None = None
+        self._live: LiveMarkdown | None = None
+        self._body_start = -1
+        self._shown_chars = 0  # of the live answer's text, shown rendered or plain
+        self._rendered.connect(self._on_rendered, Qt.ConnectionType.QueuedConnection)
+        start_worker()
         self._code: dict[int, tuple[str, ...]] = {}
         self.messages: list[StoredMessage] = []
         self.shown_from = 0
@@ -93,7 +149,6 @@ class TranscriptView(QTextBrowser):
         self._live_start = -1
         self._live_model = ""
         self._frozen_pos = -1  # where the live answer's unfinished tail starts in the document
-        self._frozen_chars = 0  # how much of the live text is rendered for good before it
         self._thumbs: dict[str, QImage] = {}
         self.expanded: set[int] = set()  # answers whose reasoning is shown in full
         self.document().setDocumentMargin(14)
@@ -113,21 +168,54 @@ class TranscriptView(QTextBrowser):
         opens with its tail); the "earlier messages" link counts them too.
         """
         self.messages = [m for m in messages if not m.hidden]
+        self._forget_others({m.id for m in messages})
         self.not_loaded = not_loaded
         self.shown_from = 0 if everything else max(0, len(self.messages) - WINDOW)
+        self._alts = self._alternatives(messages)
+        self._live_id, self._live_start, self._live = 0, -1, None
+        self._rebuild()
+        self.scroll_to_end()
+
+    def _forget_others(self, ids: set[int]) -> None:
+        """Drop what was rendered for messages not in `ids` (another conversation's).
+
+        The caches are per message; without this they grew with every message ever shown in
+        the session (benchmarks/soak.py). Bounded by the open conversation instead.
+        """
+        self._cache = {k: v for k, v in self._cache.items() if k[0] in ids}
+        self._bodies = {k: v for k, v in self._bodies.items() if k[0] in ids}
+        self._code = {k: v for k, v in self._code.items() if k in ids}
+        self._thumbs.clear()  # cheap to make again, keyed by URL rather than message
+
+    def _rebuild(self) -> None:
+        """Lay out the shown messages again (the document is replaced)."""
         parts = []
-        earlier = self.shown_from + not_loaded
+        earlier = self.shown_from + self.not_loaded
         if earlier:
             parts.append(
                 f'<p align="center"><a href="{ACTION_SCHEME}:earlier:0">'
                 f"Show {earlier} earlier messages</a></p>"
             )
-        alternatives = self._alternatives(messages)
+        self._generation += 1
+        self._verify = None
+        self._stale = False
+        self._placeholders.clear()
         for message in self.messages[self.shown_from :]:
-            parts.append(self._message_html(message, alternatives.get(message.id)))
-        self._live_id, self._live_start = 0, -1
+            parts.append(self._message_html(message, self._alts.get(message.id)))
         self.setHtml("".join(parts))
-        self.scroll_to_end()
+
+    def _refresh(self) -> None:
+        """Show renders that arrived in place of their placeholders, keeping the scroll."""
+        if self._live_id:
+            self._stale = True  # done when the answer ends: the live tail must stay put
+            return
+        bar = self.verticalScrollBar()
+        follow, value = self.at_end(), bar.value()
+        self._rebuild()
+        if follow:
+            self.scroll_to_end()
+        else:
+            bar.setValue(value)
 
     @staticmethod
     def _alternatives(messages: Sequence[StoredMessage]) -> dict[int, tuple[int, int]]:
@@ -155,7 +243,8 @@ class TranscriptView(QTextBrowser):
         if dark != self.dark:
             self.dark = dark
             if self.messages and not self._live_id:
-                self.show_messages(self.messages)
+                self._rebuild()
+                self.scroll_to_end()
 
     # ---- one message
 
@@ -167,11 +256,19 @@ class TranscriptView(QTextBrowser):
             self.dark,
             bool(alt),
             message.id in self.expanded,
+            message.id in self.shown_whole,
         )
         cached = self._cache.get(key)
         if cached is not None and alt is None:
             return cached
-        body_html = self._body_html(message.id, message.role, message.text)
+        body_html, final = self._body_html(message.id, message.role, message.text)
+        result = self._head_html(message) + body_html + self._foot_html(message, alt)
+        if alt is None and final:  # a placeholder is replaced when its render arrives
+            self._cache[key] = result
+        return result
+
+    def _head_html(self, message: StoredMessage) -> str:
+        """Anchor, name and time, then attachments, reasoning and tool cards."""
         muted = "#9198a1" if self.dark else "#6b7280"
         accent = "#4493f8" if self.dark else "#2563eb"
         who = "You" if message.role == "user" else "Assistant"
@@ -180,17 +277,22 @@ class TranscriptView(QTextBrowser):
             f'<a name="m{message.id}"></a>',
             f'<p style="margin-top:14px"><b style="color:{accent}">{who}</b>'
             f' <span style="color:{muted};font-size:small">{when}</span></p>',
-            body_html,
         ]
-        calls = tool_calls_of(message.meta_json) if message.role == "assistant" else []
-        if calls:
-            out.insert(2, "".join(tool_card_html(c, dark=self.dark) for c in calls))
-        reasoning = reasoning_of(message.meta_json)
-        if reasoning:
-            out.insert(2, self._reasoning_html(message.id, reasoning, muted))
         images = images_of(message.meta_json) if message.role == "user" else []
         if images:
-            out.insert(2, self._images_html(message.id, images))
+            out.append(self._images_html(message.id, images))
+        reasoning = reasoning_of(message.meta_json)
+        if reasoning:
+            out.append(self._reasoning_html(message.id, reasoning, muted))
+        calls = tool_calls_of(message.meta_json) if message.role == "assistant" else []
+        if calls:
+            out.append("".join(tool_card_html(c, dark=self.dark) for c in calls))
+        return "".join(out)
+
+    def _foot_html(self, message: StoredMessage, alt: tuple[int, int] | None) -> str:
+        """The error, if any, and the stats line with the message's action links."""
+        muted = "#9198a1" if self.dark else "#6b7280"
+        out = []
         if message.error:
             red = "#f87171" if self.dark else "#b91c1c"
             out.append(f'<p style="color:{red}">{render_plain(message.error)}</p>')
@@ -225,17 +327,103 @@ class TranscriptView(QTextBrowser):
                 )
             )
             out.append(f'<p style="color:{muted};font-size:small">{user_links}</p>')
-        result = "".join(out)
-        if alt is None:
-            self._cache[key] = result
-        return result
+        return "".join(out)
 
-    def _body_html(self, message_id: int, role: str, text: str) -> str:
+    def _body_html(self, message_id: int, role: str, text: str) -> tuple[str, bool]:
+        """The message's body, and False if it is a placeholder for a render still running."""
         if role == "user":
-            return f"<p>{render_plain(text)}</p>"
-        rendered = render_markdown(text, dark=self.dark)
+            if len(text) <= SHOW_LIMIT or message_id in self.shown_whole:
+                return f"<p>{render_plain(text)}</p>", True
+            muted = "#9198a1" if self.dark else "#6b7280"
+            return (
+                f"<p>{render_plain(text[:PLAIN_CHARS])}…</p>"
+                f'<p style="color:{muted};font-size:small">Showing {PLAIN_CHARS:,} of'
+                f" {len(text):,} characters. "
+                f'<a href="{ACTION_SCHEME}:whole:{message_id}">Show all</a></p>'
+            ), True
+        whole = len(text) <= SHOW_LIMIT or message_id in self.shown_whole
+        source = text if whole else text[: preview_cut(text)]
+        key = (message_id, hash(source), self.dark)
+        rendered = self._bodies.get(key)
+        if rendered is None:
+            if len(source) > RENDER_BUDGET:
+                self._render_later(key, source)
+                self._placeholders.add(key)
+                return self._placeholder(source), False
+            plain = render_markdown(source, dark=self.dark)
+            rendered = Rendered(link_copies(plain.html, message_id), plain.code_blocks)
+            self._bodies[key] = rendered
         self._code[message_id] = rendered.code_blocks
-        return rendered.html.replace(f'href="{COPY_SCHEME}:', f'href="{COPY_SCHEME}:{message_id}:')
+        muted = "#9198a1" if self.dark else "#6b7280"
+        if message_id not in self.shown_whole and layout_cost(rendered.html) > LAYOUT_BUDGET:
+            cut = text[:PLAIN_CHARS] + ("…" if len(text) > PLAIN_CHARS else "")
+            note = (
+                f'<p style="color:{muted};font-size:small">Shown as plain text: formatted, it is'
+                f' slow to lay out. <a href="{ACTION_SCHEME}:whole:{message_id}">Show'
+                " formatted</a>; Copy takes the whole message.</p>"
+            )
+            return f"<p>{render_plain(cut)}</p>{note}", True
+        if whole:
+            return rendered.html, True
+        more = (
+            f'<p style="color:{muted};font-size:small">Showing {len(source):,} of'
+            f" {len(text):,} characters. "
+            f'<a href="{ACTION_SCHEME}:whole:{message_id}">Show all</a> (slow to lay out);'
+            " Copy takes the whole message.</p>"
+        )
+        return rendered.html + more, True
+
+    def _placeholder(self, text: str) -> str:
+        muted = "#9198a1" if self.dark else "#6b7280"
+        cut = text[:PLACEHOLDER_CHARS] + ("…" if len(text) > PLACEHOLDER_CHARS else "")
+        return (
+            f"<p>{render_plain(cut)}</p>"
+            f'<p style="color:{muted};font-size:small">Formatting {len(text):,} characters…</p>'
+        )
+
+    def _render_later(self, key: tuple[int, int, bool], source: str) -> None:
+        """Render in the worker; `_on_rendered` gets the result on this thread."""
+        if key in self._waiting:
+            return
+        self._waiting.add(key)
+        future = render_in_worker(source, dark=key[2])
+        future.add_done_callback(lambda done: self._deliver(key, done))
+
+    def _deliver(self, key: tuple[int, int, bool], done: Future[Rendered]) -> None:
+        """On the render thread: hand the result over (a queued signal)."""
+        try:
+            rendered = done.result()
+        except Exception:  # noqa: BLE001 - the renderer is total in practice; show text if not
+            rendered = Rendered(f"<p>{render_plain('(could not format this message)')}</p>")
+        with contextlib.suppress(RuntimeError):  # the view was deleted meanwhile
+            self._rendered.emit(key, rendered)
+
+    def _on_rendered(self, key: tuple[int, int, bool], rendered: Rendered) -> None:
+        self._waiting.discard(key)
+        message_id = key[0]
+        rendered = Rendered(link_copies(rendered.html, message_id), rendered.code_blocks)
+        self._bodies[key] = rendered
+        verify = self._verify
+        if verify is not None and verify[0] == key:
+            self._verify = None
+            _, generation, start, length, shown, message = verify
+            self._code[message_id] = rendered.code_blocks
+            if rendered.html == shown:
+                return
+            # A rebuild meanwhile may have cached the message with the incremental body.
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != message_id}
+            # Still the last thing in the document: lay the message out again from its start
+            # (rare; in-place edits of a middle range would inherit neighbouring block formats).
+            if generation == self._generation and length == self.document().characterCount():
+                follow = self.at_end()
+                self._replace_from(start, self._message_html(message))
+                if follow:
+                    self.scroll_to_end()
+            return
+        if key in self._placeholders:
+            self._placeholders.discard(key)
+            if not self._placeholders:  # one rebuild for a screenful of long messages
+                self._refresh()
 
     def _reasoning_html(self, message_id: int, reasoning: str, muted: str) -> str:
         """Reasoning stays folded to one line under a toggle; unfolded it shows in full."""
@@ -280,7 +468,13 @@ class TranscriptView(QTextBrowser):
     def toggle_reasoning(self, message_id: int) -> None:
         self.expanded ^= {message_id}
         if not self._live_id:
-            self.show_messages(self.messages, everything=self.shown_from == 0)
+            self._refresh()
+
+    def show_whole(self, message_id: int) -> None:
+        """Lay out all of a long message (its "Show all" link)."""
+        self.shown_whole.add(message_id)
+        if not self._live_id:
+            self._refresh()
 
     # ---- the live answer
 
@@ -299,14 +493,20 @@ class TranscriptView(QTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertBlock()
         self._live_start = cursor.position()
-        self._replace_live(self._live_html())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertBlock()
-        self._frozen_pos = cursor.position()
-        self._frozen_chars = 0
+        self._replace_from(self._live_start, self._live_html())
         self._live_calls: list[dict[str, Any]] = []
-        if message.text:  # continuing an answer: what it had so far
-            self.render_live(message.text)
+        self._start_body(message.text)
+
+    def _start_body(self, text_so_far: str) -> None:
+        """Open the live body after the heading (and tool cards); show `text_so_far`."""
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        new_block(cursor)
+        self._body_start = self._frozen_pos = cursor.position()
+        self._live = LiveMarkdown(self._live_id, dark=self.dark)
+        self._shown_chars = 0
+        if text_so_far:  # continuing an answer, or a tool call came: what it had so far
+            self.render_live(text_so_far)
         self.scroll_to_end()
 
     def add_live_tool_call(self, call: dict[str, Any], full_text: str) -> None:
@@ -316,15 +516,8 @@ class TranscriptView(QTextBrowser):
             return
         self._live_calls.append(call)
         cards = "".join(tool_card_html(c, dark=self.dark) for c in self._live_calls)
-        self._replace_live(self._live_html() + cards)
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertBlock()
-        self._frozen_pos = cursor.position()
-        self._frozen_chars = 0
-        if full_text:
-            self.render_live(full_text)
-        self.scroll_to_end()
+        self._replace_from(self._live_start, self._live_html() + cards)
+        self._start_body(full_text)
 
     def _live_html(self) -> str:
         accent = "#4493f8" if self.dark else "#2563eb"
@@ -334,12 +527,6 @@ class TranscriptView(QTextBrowser):
             f' <span style="color:{muted};font-size:small">{html.escape(self._live_model)}'
             " · streaming…</span></p>"
         )
-
-    def _chunk_html(self, text: str) -> str:
-        """Markdown of part of the live answer. Its copy links are inert until the answer ends
-        (then the whole message is rendered once, with working ones)."""
-        rendered = render_markdown(text, dark=self.dark).html
-        return rendered.replace(f'href="{COPY_SCHEME}:', f'href="{COPY_SCHEME}:0:-')
 
     def _replace_from(self, position: int, fragment: str) -> QTextCursor:
         cursor = QTextCursor(self.document())
@@ -351,15 +538,14 @@ class TranscriptView(QTextBrowser):
             cursor.removeSelectedText()
         return cursor
 
-    def _replace_live(self, fragment: str) -> None:
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(self._live_start)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertHtml(fragment)
-
     @property
     def live_id(self) -> int:
         return self._live_id
+
+    @property
+    def live_markdown(self) -> LiveMarkdown | None:
+        """The live answer's incremental render (tests read how much each update redid)."""
+        return self._live
 
     def append_live(self, text: str) -> None:
         """Cheap: plain text at the very end until the next markdown render."""
@@ -369,41 +555,88 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(text)
+        self._shown_chars += len(text)
         if follow:
             self.scroll_to_end()
 
     def render_live(self, full_text: str) -> None:
         """Show the live answer as markdown, re-rendering only its unfinished tail.
 
-        Blocks that can no longer change (everything before the last blank line outside a code
-        fence) are rendered once and stay in the document; each later render redoes only the
-        text after them, so the cost does not grow with the length of the answer.
+        Blocks that can no longer change are rendered once and stay in the document; each later
+        render redoes only the text after them (and not even that past `TAIL_BUDGET`: then the
+        tail stays plain), so the cost does not grow with the length of the answer.
         """
-        if not self._live_id:
+        if not self._live_id or self._live is None:
             return
         follow = self.at_end()
-        split = stable_split(full_text, self._frozen_chars)
-        if split > self._frozen_chars:
-            chunk = full_text[self._frozen_chars : split]
-            cursor = self._replace_from(self._frozen_pos, self._chunk_html(chunk))
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertBlock()
-            self._frozen_pos = cursor.position()
-            self._frozen_chars = split
-        tail = full_text[self._frozen_chars :]
-        self._replace_from(self._frozen_pos, self._chunk_html(tail) if tail.strip() else "")
+        self._apply(self._live.step(full_text), full_text)
         if follow:
             self.scroll_to_end()
 
+    def _apply(self, step: Step, full_text: str) -> None:
+        """Put one incremental step into the document."""
+        live = self._live
+        assert live is not None
+        if step.frozen:
+            cursor = self._replace_from(self._frozen_pos, step.frozen)
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            new_block(cursor)
+            self._frozen_pos = cursor.position()
+            self._shown_chars = live.frozen_chars
+        if step.tail is None:  # over budget: the tail stays plain text; add what it lacks
+            cursor = QTextCursor(self.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(full_text[self._shown_chars :])
+        else:
+            self._replace_from(self._frozen_pos, step.tail)
+        self._shown_chars = len(full_text)
+        self._code[self._live_id] = live.code_blocks
+
     def finish_live(self, message: StoredMessage) -> None:
-        """Replace the live tail with the finished message (stats line, error, actions)."""
+        """Turn the live answer into the finished message without laying it out again: its
+        body is already rendered (only the open tail is redone); the heading and the stats line
+        are swapped in. The full render runs in the worker to check the incremental one."""
         if self._live_id != message.id:
             return
         follow = self.at_end()
         self.messages = [message if m.id == message.id else m for m in self.messages]
-        self._replace_live(self._message_html(message))
-        self._live_id, self._live_start = 0, -1
-        if follow:
+        live = self._live
+        text = message.text
+        body: Rendered | None = None
+        replaced = live is not None and not live.matches(text)
+        if live is not None and not replaced:
+            step = live.step(text)
+            self._apply(step, text)
+            body = live.body(step)
+        elif replaced:  # the stored text is not what streamed (cut, replaced)
+            self._replace_from(self._body_start, self._placeholder(text))
+        doc = self.document()
+        cursor = QTextCursor(doc)
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        new_block(cursor)  # a plain block: the answer may end inside a code block
+        cursor.insertHtml(self._foot_html(message, None))
+        cursor = QTextCursor(doc)
+        cursor.setPosition(self._live_start)
+        cursor.setPosition(self._body_start - 1, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertHtml(self._head_html(message))
+        start = self._live_start
+        self._live_id, self._live_start, self._live = 0, -1, None
+        whole = len(text) <= SHOW_LIMIT
+        key = (message.id, hash(text if whole else text[: preview_cut(text)]), self.dark)
+        if body is not None:
+            self._code[message.id] = body.code_blocks
+            if whole:
+                self._bodies[key] = body  # until (and unless) the full render differs
+        if whole and text:
+            shown = body.html if body else ""
+            self._verify = (key, self._generation, start, doc.characterCount(), shown, message)
+            self._render_later(key, text)
+        elif replaced:  # too long to swap in place: the next rebuild shows its first part
+            self._render_later(key, text[: preview_cut(text)])
+            self._placeholders.add(key)
+        if self._stale and not self._placeholders:
+            self._refresh()
+        elif follow:
             self.scroll_to_end()
 
     # ---- links
@@ -421,6 +654,8 @@ class TranscriptView(QTextBrowser):
                 self.load_earlier.emit()
             elif name == "think" and value.isdigit():
                 self.toggle_reasoning(int(value))
+            elif name == "whole" and value.isdigit():
+                self.show_whole(int(value))
             elif name == "logs" and value.isdigit():
                 found = self.message(int(value))
                 if found is not None and found.request_id:
@@ -435,6 +670,24 @@ class TranscriptView(QTextBrowser):
 
     def plain_text(self) -> str:
         return self.toPlainText()
+
+    def update_stats(self, message: StoredMessage) -> bool:
+        """A finished answer changed after the fact (its billed cost arrived): rewrite just its
+        stats line in place. While an answer streams, only the stored copy is updated (editing
+        text above the live answer would move it); the next full render shows the new line."""
+        old = self.message(message.id)
+        if old is None:
+            return False
+        self.messages = [message if m.id == message.id else m for m in self.messages]
+        before, after = stats_text(old), stats_text(message)
+        if self._live_id or before == after or not before:
+            return False
+        found = self.document().find(before)
+        if found.isNull():
+            return False
+        found.insertText(after)  # keeps the line's muted small format
+        self._generation += 1  # positions after it moved (a pending body swap is dropped)
+        return True
 
 
 def tool_card_html(call: dict[str, Any], *, dark: bool) -> str:
@@ -472,18 +725,12 @@ def thumbnail(data_url: str) -> QImage:
     )
 
 
-def stable_split(text: str, start: int) -> int:
-    """The end of the blocks of `text` that later text cannot change: just after the last blank
-    line at or after `start` that is outside a fenced code block (`start` if there is none).
-    `text[:start]` must itself end at such a point."""
-    fenced = False
-    best = start
-    position = start
-    for line in text[start:].splitlines(keepends=True):
-        position += len(line)
-        stripped = line.strip()
-        if stripped.startswith(("```", "~~~")):
-            fenced = not fenced
-        elif not stripped and not fenced and line.endswith("\n") and position < len(text):
-            best = position
-    return best
+def new_block(cursor: QTextCursor) -> None:
+    """A new block with default formats (not those of a code block or list it follows)."""
+    cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+
+
+def preview_cut(text: str) -> int:
+    """Where the shown part of a message longer than `SHOW_LIMIT` ends: after its last whole
+    block that fits (a hard cut if one block alone is longer)."""
+    return stable_split(text[:SHOW_LIMIT], 0) or SHOW_LIMIT
