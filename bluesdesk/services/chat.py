@@ -947,7 +947,9 @@ class ChatService:
                     run.add_usage(event)
                 elif isinstance(event, Finish) and event.choice == 0:
                     run.finish = event.reason
-                if run.text and self._clock() - run.last_save >= self.save_interval:
+                # `run.parts`, not `run.text`: reading the text joins the whole answer, and
+                # doing that per event made a long answer quadratic (benchmarks/stream_ui.py).
+                if run.parts and self._clock() - run.last_save >= self.save_interval:
                     await self._save_partial(message_id, run)
         return [calls[i] for i in sorted(calls)]
 

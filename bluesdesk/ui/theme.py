@@ -61,6 +61,10 @@ class ThemeManager(QObject):
                 (QPalette.ColorRole.ButtonText, "#e5e7eb"),
                 (QPalette.ColorRole.Highlight, "#3b7bf0"),
                 (QPalette.ColorRole.PlaceholderText, "#7b818c"),
+                # Rich text (the chat transcript's action links) takes links from the palette;
+                # the default dark blue is unreadable on a dark background.
+                (QPalette.ColorRole.Link, "#7aa7ff"),
+                (QPalette.ColorRole.LinkVisited, "#b59cff"),
             ):
                 palette.setColor(role, colour)
         else:

@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 from bluesdesk.errors import BluesdeskError
 from bluesdesk.services.chat import (
     ChatService,
+    MessageChanged,
+    ServiceEvent,
     catalog_prices,
     catalog_styles,
     estimate_tokens,
@@ -50,6 +52,7 @@ from bluesdesk.ui.chat.picker import (
 from bluesdesk.ui.chat.sidebar import Sidebar
 from bluesdesk.ui.chat.transcript import WINDOW, TranscriptView
 from bluesdesk.ui.context import AppContext
+from bluesdesk.ui.widgets.elided_label import ElidedLabel
 from bluesdesk.ui.widgets.empty_state import EmptyState
 from bluesdesk.ui.widgets.pane import Pane
 
@@ -57,6 +60,18 @@ OPEN_ROWS = 2 * WINDOW  # rows read when a conversation opens (hidden alternativ
 DEFAULT_OUTPUT_TOKENS = (
     4096  # the cost bound when neither max_tokens nor the model's limit is known
 )
+
+
+SAVE_NOTICE = "Couldn't save"
+
+
+def save_notice(error: BluesdeskError | None) -> str:
+    """What the pane says while answers wait in memory for the database to take them."""
+    reason = error.user_message if error is not None else ""
+    if "full" in reason.lower():
+        return f"{SAVE_NOTICE}: disk is full — free space; the answer is kept and will be saved"
+    why = f" ({reason})" if reason else ""
+    return f"{SAVE_NOTICE}{why}: the answer is kept and will be saved"
 
 
 def service_for(ctx: AppContext) -> ChatService | None:
@@ -112,7 +127,7 @@ class ChatPane(Pane):
         self.entries: dict[str, PickerEntry] = {}
 
         self.sidebar = Sidebar()
-        self.title = QLabel(self.tr("New conversation"))
+        self.title = ElidedLabel(self.tr("New conversation"))
         self.title.setObjectName("paneTitle")
         self.model_box = QComboBox()
         self.model_box.setEditable(True)
@@ -217,6 +232,7 @@ class ChatPane(Pane):
             lambda name: self._run(self._delete_preset(name), "chat:preset")
         )
         self.action_bar.action.connect(self._error_action)
+        self.service.listeners.append(self._service_event)
 
     # ---- Pane hooks
 
@@ -274,6 +290,18 @@ class ChatPane(Pane):
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
+
+    def _service_event(self, event: ServiceEvent) -> None:
+        """Answers the database refused (a notice until they are saved); a billed cost that
+        arrived after the answer (its stats line is rewritten)."""
+        if not shiboken6.isValid(self) or not shiboken6.isValid(self.error_label):
+            return  # the pane closed; the service lives on
+        if isinstance(event, MessageChanged):
+            self.transcript.update_stats(event.message)
+        elif event.unsaved:
+            self.show_error(save_notice(event.error))
+        elif self.error_label.text().startswith(SAVE_NOTICE):
+            self.show_error("")
 
     def _busy(self) -> bool:
         return self.controller is not None and self.controller.busy

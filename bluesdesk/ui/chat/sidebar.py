@@ -49,6 +49,8 @@ class Sidebar(QWidget):
         self.list.setObjectName("conversationList")
         self.list.setUniformItemSizes(False)
         self.list.setWordWrap(True)
+        # Titles wrap; a sideways scroll bar would only ever show the wrap's spare pixels.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemActivated.connect(self._activate)
         self.list.itemClicked.connect(self._activate)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
