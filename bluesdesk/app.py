@@ -20,6 +20,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from bluesdesk import __version__
+from bluesdesk.core.heap import freeze_startup_heap
 from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.errors import BluesdeskError, StoreError
 from bluesdesk.gateway.http import GatewayClient, GatewayPool
@@ -198,7 +199,7 @@ async def _amain(
         if demo_task is not None and args.screenshot is not None:
             await demo_task  # screenshots show the panes loaded from the demo gateway
         await window.load_panes()
-        log.debug("panes built")
+        log.debug("panes built; %d start-up objects frozen", freeze_startup_heap())
         if demo_task is not None:
             await demo_task
             log.debug("demo gateway ready")
