@@ -49,6 +49,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from bluesdesk.core.heap import freeze_startup_heap
 from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.emulator.accounts import DEMO
 
@@ -236,6 +237,7 @@ class Session:
         self.pane.on_shown()  # what MainWindow does when the pane becomes the page
         await asyncio.wait_for(loaded, 30)
         self.ctx.runner.finished.disconnect(task_done)
+        freeze_startup_heap()  # as bluesdesk.app does once its panes are built
         if self.pane.model_box.currentText() != MODEL:
             raise RuntimeError(f"the picker chose {self.pane.model_box.currentText()!r}")
         controller = self.pane.controller
