@@ -1,6 +1,7 @@
 """What the Account pane says when a console call fails.
 
-Most errors speak for themselves (`describe()`: what happened, what to do). A 403 or 404 from a console route does not:
+Most errors speak for themselves (`describe()`: what happened, what to do). A 403 or 404
+from a console route does not:
 "The gateway refused access" leaves the user guessing. Here they name the action that failed
 and what to do — 403: the account lacks the right, ask an admin; 404: the gateway has no such
 route, so the base URL is wrong or the gateway is not new-api based. The pane's task names

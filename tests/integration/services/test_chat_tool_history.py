@@ -155,7 +155,7 @@ def assert_gemini_valid(contents: list[dict[str, Any]], call: dict[str, Any]) ->
 
 def test_answers_stored_before_rounds_were_recorded_still_replay_validly() -> None:
     """Older answers kept their calls without a round: one round, no text before the calls."""
-    calls = [
+    calls: list[dict[str, Any]] = [
         {"id": "call_a", "name": "calculator", "arguments": '{"expression":"1+1"}', "result": "2"},
         {"id": "call_b", "name": "date_time", "arguments": "", "result": "{}", "ok": True},
     ]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bluesdesk.core.render_incremental import stable_split
 from bluesdesk.store import ConversationStore, Database, Preset
-from bluesdesk.ui.chat.transcript import stable_split
 
 
 async def _tail(path: Path) -> dict[str, object]:
