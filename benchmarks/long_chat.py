@@ -97,8 +97,9 @@ async def bench_open(folder: Path) -> None:
     await asyncio.sleep(0.2)  # first show and paint of the empty pane
 
     async def open_once(conv_id: str, *, cold: bool) -> float:
-        if cold:
+        if cold:  # both caches: message HTML, and the rendered markdown bodies inside it
             pane.transcript._cache.clear()
+            pane.transcript._bodies.clear()
         pane.transcript.show_messages([])
         await asyncio.sleep(0.05)
         painted = waiter.arm()

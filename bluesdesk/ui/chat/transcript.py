@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
 from PySide6.QtGui import (
@@ -177,15 +177,17 @@ class TranscriptView(QTextBrowser):
         self.scroll_to_end()
 
     def _forget_others(self, ids: set[int]) -> None:
-        """Drop what was rendered for messages not in `ids` (another conversation's).
+        """Bound the per-message caches: past `CACHE_MESSAGES` entries, drop the oldest entries
+        of messages not in `ids` (the conversation being shown).
 
-        The caches are per message; without this they grew with every message ever shown in
-        the session (benchmarks/soak.py). Bounded by the open conversation instead.
+        Unbounded, they grew with every message shown in the session (benchmarks/soak.py);
+        dropped on every switch, going back to a long conversation re-rendered it (long_chat).
         """
-        self._cache = {k: v for k, v in self._cache.items() if k[0] in ids}
-        self._bodies = {k: v for k, v in self._bodies.items() if k[0] in ids}
-        self._code = {k: v for k, v in self._code.items() if k in ids}
-        self._thumbs.clear()  # cheap to make again, keyed by URL rather than message
+        self._cache = _bounded(self._cache, lambda k: k[0] in ids)
+        self._bodies = _bounded(self._bodies, lambda k: k[0] in ids)
+        self._code = _bounded(self._code, lambda k: k in ids)
+        if len(self._thumbs) > CACHE_THUMBNAILS:
+            self._thumbs.clear()  # cheap to make again
 
     def _rebuild(self) -> None:
         """Lay out the shown messages again (the document is replaced)."""
@@ -734,3 +736,24 @@ def preview_cut(text: str) -> int:
     """Where the shown part of a message longer than `SHOW_LIMIT` ends: after its last whole
     block that fits (a hard cut if one block alone is longer)."""
     return stable_split(text[:SHOW_LIMIT], 0) or SHOW_LIMIT
+
+
+CACHE_MESSAGES = 3000  # rendered messages kept across conversations (a few MB of HTML)
+CACHE_THUMBNAILS = 200
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _bounded(cache: dict[_K, _V], keep: Callable[[_K], bool]) -> dict[_K, _V]:
+    """`cache` cut to `CACHE_MESSAGES` entries, dropping the oldest of those `keep` rejects."""
+    excess = len(cache) - CACHE_MESSAGES
+    if excess <= 0:
+        return cache
+    out: dict[_K, _V] = {}
+    for key, value in cache.items():  # insertion order: oldest first
+        if excess > 0 and not keep(key):
+            excess -= 1
+            continue
+        out[key] = value
+    return out
