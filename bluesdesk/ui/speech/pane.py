@@ -17,9 +17,10 @@ import shutil
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -131,6 +132,9 @@ class SpeechPane(CatalogPane):
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
+        self.autoplay_check = QCheckBox(self.tr("Play when ready"))
+        self.autoplay_check.setToolTip(self.tr("Play each new clip as soon as it is generated"))
+        self.autoplay_check.setChecked(True)
         self.player = AudioPlayer()
         self.player.error.connect(lambda text: self._show_error(self.tr("Playback: ") + text))
         self.device_notice = QLabel(self.tr(NO_DEVICE_NOTICE))
@@ -146,6 +150,7 @@ class SpeechPane(CatalogPane):
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.save_button)
+        buttons.addWidget(self.autoplay_check)
         buttons.addStretch(1)
         tts_box = QGroupBox(self.tr("Text to speech"))
         tts = QVBoxLayout(tts_box)
@@ -405,18 +410,19 @@ class SpeechPane(CatalogPane):
             self.history.setCurrentRow(0)
             self.status_label.setText(self.tr("Generated {fmt} with {model}.").format(
                 fmt=clip.format, model=clip.model))  # fmt: skip
-            self.play(clip)
+            self.play(clip, start=self.autoplay_check.isChecked())
         finally:
             if shiboken6.isValid(self.generate_button):
                 self.generate_button.setEnabled(True)
                 self._update_history_actions()
 
-    def play(self, clip: ClipRecord | None) -> None:
+    def play(self, clip: ClipRecord | None, *, start: bool = True) -> None:
+        """Make `clip` the current one; `start=False` only selects it (Play starts it)."""
         if clip is None or self.service is None:
             return
         self.current_clip = clip
         self.save_button.setEnabled(True)
-        self.player.load(self.service.file_of(clip))
+        self.player.load(self.service.file_of(clip), play=start)
 
     def _ask_save(self) -> None:
         clip = self.current_clip
@@ -478,8 +484,7 @@ class SpeechPane(CatalogPane):
     async def _delete(self, clip: ClipRecord) -> None:
         assert self.service is not None
         if self.current_clip is not None and self.current_clip.id == clip.id:
-            self.player.player.stop()
-            self.player.player.setSource(QUrl())  # release the file before deleting it
+            self.player.release()  # the file is deleted next
             self.current_clip = None
             self.save_button.setEnabled(False)
         try:

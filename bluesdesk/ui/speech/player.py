@@ -31,6 +31,7 @@ class AudioPlayer(QWidget):
         self.player.setAudioOutput(self.output)
         self.no_device = not QMediaDevices.audioOutputs()
         self.source: Path | None = None
+        self._opened = False
 
         self.play_button = QPushButton(self.tr("Play"))
         self.play_button.setEnabled(False)
@@ -54,20 +55,40 @@ class AudioPlayer(QWidget):
         self.player.errorOccurred.connect(lambda _e, text: self.error.emit(text))
 
     def load(self, path: Path, *, play: bool = True) -> None:
+        """Make `path` the current clip; with `play=False` the media backend is not even
+        opened until Play is pressed (its decoder thread costs nothing until then)."""
         self.source = path
-        self.player.setSource(QUrl.fromLocalFile(str(path)))
+        self._opened = False
+        if play:
+            self._open()
+            self.player.play()
         self.play_button.setEnabled(True)
         self.slider.setEnabled(True)
-        if play:
-            self.player.play()
+
+    def _open(self) -> None:
+        if self.source is not None and not self._opened:
+            self.player.setSource(QUrl.fromLocalFile(str(self.source)))
+            self._opened = True
+
+    def release(self) -> None:
+        """Stop and let go of the current file (before it is deleted)."""
+        self.player.stop()
+        if self._opened:
+            self.player.setSource(QUrl())
+        self.source = None
+        self._opened = False
+        self.play_button.setEnabled(False)
+        self.slider.setEnabled(False)
 
     def toggle(self) -> None:
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
             self.player.pause()
         else:
+            self._open()
             self.player.play()
 
     def seek(self, ms: int) -> None:
+        self._open()
         self.player.setPosition(ms)
 
     @property

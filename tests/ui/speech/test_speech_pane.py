@@ -111,3 +111,19 @@ def test_delete_and_errors(setup, emulator, qtbot, tmp_path):
 
     pane.transcribe_file(tmp_path / "missing.wav")
     qtbot.waitUntil(lambda: "missing.wav" in pane.error_label.text(), timeout=5000)
+
+
+def test_play_when_ready_off_selects_the_new_clip_without_playing(setup, qtbot):
+    pane = setup()
+    assert pane.autoplay_check.isChecked()  # on by default
+    qtbot.mouseClick(pane.autoplay_check, LEFT)
+    assert not pane.autoplay_check.isChecked()
+    speak(pane, qtbot, "wav")
+    assert not pane.error_label.isVisible(), pane.error_label.text()
+    assert pane.current_clip is not None and pane.current_clip.id == pane.clips()[0].id
+    assert not pane.player.playing
+    assert pane.player.player.source().isEmpty()  # the media backend was not even opened
+    assert pane.player.play_button.isEnabled() and pane.save_button.isEnabled()
+    with qtbot.waitSignal(pane.player.finished, timeout=15_000):
+        qtbot.mouseClick(pane.player.play_button, LEFT)  # Play opens and plays it
+    assert pane.player.player.error() == QMediaPlayer.Error.NoError
