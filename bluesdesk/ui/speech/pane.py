@@ -416,6 +416,11 @@ class SpeechPane(CatalogPane):
                 self.generate_button.setEnabled(True)
                 self._update_history_actions()
 
+    def detach(self) -> None:
+        """MainWindow closes: stop listening to the catalog and close the media backend."""
+        super().detach()
+        self.player.suspend()
+
     def play(self, clip: ClipRecord | None, *, start: bool = True) -> None:
         """Make `clip` the current one; `start=False` only selects it (Play starts it)."""
         if clip is None or self.service is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QHideEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
@@ -79,6 +80,23 @@ class AudioPlayer(QWidget):
         self._opened = False
         self.play_button.setEnabled(False)
         self.slider.setEnabled(False)
+
+    def suspend(self) -> None:
+        """Stop and close the media backend, keeping the clip (Play opens it again).
+
+        Called when the window closes: the FFmpeg backend's thread must be done with our
+        QMediaPlayer before the widgets are deleted — deleting them mid-playback crashed in
+        that thread (seen in CI, tearing a window down while a clip played).
+        """
+        self.player.stop()
+        if self._opened:
+            self.player.setSource(QUrl())
+            self._opened = False
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        if not self.window().isVisible():  # the window closed, not just another pane shown
+            self.suspend()
 
     def toggle(self) -> None:
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:

@@ -102,7 +102,8 @@ def test_read_aloud_from_the_main_window_speaks_in_the_speech_pane(sctx, make_wi
     pane = window.panes["speech"]
     assert isinstance(pane, SpeechPane)
     assert window.current_key == "speech"
-    qtbot.waitUntil(lambda: pane.history.count() == 1, timeout=15_000)
+    with qtbot.waitSignal(pane.player.finished, timeout=15_000):  # it plays as it arrives
+        qtbot.waitUntil(lambda: pane.history.count() == 1, timeout=15_000)
     assert pane.clips()[0].input_text == "Spoken from chat."
 
 
