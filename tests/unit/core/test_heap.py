@@ -13,8 +13,9 @@ def test_start_up_objects_are_frozen_and_later_garbage_is_still_collected() -> N
             self.me = self
 
     try:
-        frozen = freeze_startup_heap()
-        assert frozen == gc.get_freeze_count() > 0
+        # Other threads free objects too, so the count only has to be there, not stay put.
+        assert freeze_startup_heap() > 0
+        assert gc.get_freeze_count() > 0
         Node()  # a cycle made after the freeze: garbage the next pass must still find
         assert gc.collect() >= 1
     finally:
