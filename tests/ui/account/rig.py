@@ -11,6 +11,7 @@ from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.emulator.accounts import DEMO
 from bluesdesk.services.account import AccountService
 from bluesdesk.ui.account.pane import AccountPane
+from bluesdesk.ui.theme import resource_text
 from tests.ui.conftest import run_async
 
 SIGN_IN, SIGNED_IN = 1, 2
@@ -20,8 +21,16 @@ def idle(ctx: Any, qtbot: Any) -> None:
     qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
 
 
-def open_pane(ctx: Any, emulator: Any, qtbot: Any) -> AccountPane:
-    """The pane, shown, for a BluesMinds profile on `emulator` (signed out)."""
+def open_pane(
+    ctx: Any,
+    emulator: Any,
+    qtbot: Any,
+    *,
+    styled: bool = False,
+    size: tuple[int, int] = (1200, 760),
+) -> AccountPane:
+    """The pane, shown, for a BluesMinds profile on `emulator` (signed out); `styled` gives it
+    the light style sheet, as the app themes it."""
     profile = GatewayProfile(
         id="emu", name="Emulator", base_url=emulator.relay_url, kind=GatewayKind.BLUESMINDS
     )
@@ -29,8 +38,10 @@ def open_pane(ctx: Any, emulator: Any, qtbot: Any) -> AccountPane:
     run_async(qtbot, ctx.profiles.set_active(profile.id))
     ctx.account = AccountService(ctx.profiles, ctx.keys)
     widget = AccountPane(ctx)
+    if styled:
+        widget.setStyleSheet(resource_text("light.qss"))
     qtbot.addWidget(widget)
-    widget.resize(1200, 760)
+    widget.resize(*size)
     widget.show()
     qtbot.waitExposed(widget)
     widget.on_shown()

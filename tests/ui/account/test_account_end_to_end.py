@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.core.redact import forget_secret
 from bluesdesk.core.retry import RetryPolicy
 from bluesdesk.emulator.accounts import DEMO
 from bluesdesk.gateway.http import GatewayClient
-from bluesdesk.services.account import AccountService
 from bluesdesk.ui.account.pane import TAB_KEYS, TAB_LOGS, AccountPane
+from tests.ui.account.rig import idle, open_pane
 from tests.ui.conftest import run_async
 
 pytestmark = pytest.mark.gui
@@ -26,25 +25,8 @@ SIGNED_IN = 2
 
 @pytest.fixture
 def pane(ctx: Any, emulator: Any, qtbot: Any) -> Iterator[AccountPane]:
-    profile = GatewayProfile(
-        id="emu", name="Emulator", base_url=emulator.relay_url, kind=GatewayKind.BLUESMINDS
-    )
-    run_async(qtbot, ctx.profiles.save(profile, DEMO.api_key))
-    run_async(qtbot, ctx.profiles.set_active(profile.id))
-    ctx.account = AccountService(ctx.profiles, ctx.keys)
-    widget = AccountPane(ctx)
-    qtbot.addWidget(widget)
-    widget.resize(1200, 760)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.on_shown()
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
-    yield widget
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
-
-
-def idle(ctx: Any, qtbot: Any) -> None:
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
+    yield open_pane(ctx, emulator, qtbot)
+    idle(ctx, qtbot)
 
 
 def test_sign_in_create_a_key_use_it_and_see_the_call_billed(

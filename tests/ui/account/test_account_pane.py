@@ -9,11 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
-from bluesdesk.emulator.accounts import DEMO
-from bluesdesk.services.account import ACCESS_TOKEN_KIND, AccountService
+from bluesdesk.services.account import ACCESS_TOKEN_KIND
 from bluesdesk.ui.account.pane import AccountPane
-from bluesdesk.ui.theme import resource_text
+from tests.ui.account.rig import open_pane
 from tests.ui.conftest import run_async
 
 pytestmark = pytest.mark.gui
@@ -23,21 +21,7 @@ SIGN_IN, SIGNED_IN = 1, 2
 
 @pytest.fixture
 def pane(ctx: Any, emulator: Any, qtbot: Any) -> AccountPane:
-    profile = GatewayProfile(
-        id="emu", name="Emulator", base_url=emulator.relay_url, kind=GatewayKind.BLUESMINDS
-    )
-    run_async(qtbot, ctx.profiles.save(profile, DEMO.api_key))
-    run_async(qtbot, ctx.profiles.set_active(profile.id))
-    ctx.account = AccountService(ctx.profiles, ctx.keys)
-    widget = AccountPane(ctx)
-    widget.setStyleSheet(resource_text("light.qss"))  # as the app themes it
-    qtbot.addWidget(widget)
-    widget.resize(1100, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.on_shown()
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
-    return widget
+    return open_pane(ctx, emulator, qtbot, styled=True, size=(1100, 700))
 
 
 def sign_in(pane: AccountPane, qtbot: Any, user: str, password: str) -> None:

@@ -15,14 +15,12 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.core.redact import forget_secret
-from bluesdesk.emulator.accounts import DEMO
 from bluesdesk.gateway.console import LoginOptions
-from bluesdesk.services.account import REVEAL_LIMIT_MESSAGE, AccountService
+from bluesdesk.services.account import REVEAL_LIMIT_MESSAGE
 from bluesdesk.ui.account.pane import TAB_CHANNELS, TAB_KEYS, TAB_LOGS, AccountPane
 from bluesdesk.ui.status_bar import StatusBar
-from bluesdesk.ui.theme import resource_text
+from tests.ui.account.rig import idle, open_pane
 from tests.ui.conftest import run_async
 
 pytestmark = pytest.mark.gui
@@ -32,22 +30,8 @@ SIGN_IN, SIGNED_IN = 1, 2
 
 @pytest.fixture
 def pane(ctx: Any, emulator: Any, qtbot: Any) -> Iterator[AccountPane]:
-    profile = GatewayProfile(
-        id="emu", name="Emulator", base_url=emulator.relay_url, kind=GatewayKind.BLUESMINDS
-    )
-    run_async(qtbot, ctx.profiles.save(profile, DEMO.api_key))
-    run_async(qtbot, ctx.profiles.set_active(profile.id))
-    ctx.account = AccountService(ctx.profiles, ctx.keys)
-    widget = AccountPane(ctx)
-    widget.setStyleSheet(resource_text("light.qss"))
-    qtbot.addWidget(widget)
-    widget.resize(1200, 760)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.on_shown()
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
-    yield widget
-    qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
+    yield open_pane(ctx, emulator, qtbot, styled=True)
+    idle(ctx, qtbot)
 
 
 def sign_in(pane: AccountPane, ctx: Any, qtbot: Any, user: str, password: str) -> None:
