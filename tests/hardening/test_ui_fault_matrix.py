@@ -184,9 +184,11 @@ def run_cell(
             server.arm_fault(scenario, count, path_prefix=driver.path, **FAULTS[scenario])
         beat = Heartbeat()
         beat.start()
-        driver.act(app, qtbot)
-        qtbot.waitUntil(lambda: driver.settled(app), timeout=SETTLE_MS)
-        gap = beat.stop()
+        try:
+            driver.act(app, qtbot)
+            qtbot.waitUntil(lambda: driver.settled(app), timeout=SETTLE_MS)
+        finally:
+            gap = beat.stop()
         requests = server.request_count(driver.path) if private is None else 0
         if scenario == "down at start-up":
             requests = 0

@@ -4,6 +4,7 @@ ticking), placeholders give way to the worker's HTML, copy links work throughout
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
 from collections.abc import Iterator
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.gui
 
 # The heartbeat's bound is loose on purpose (a shared 2-core runner); what it catches is a
 # multi-second freeze such as a megabyte laid out or rendered on the GUI thread.
-LOOSE_MS = 250.0
+# A freeze detector, not a speed test (benchmarks/stream_ui.py measures speed): loose enough for a
+# loaded CI machine. What the tests check for real is where the work runs (see `_verify`).
+LOOSE_MS = 1000.0
 PARAGRAPH = "A sentence of ordinary length, with *some* emphasis and a `word`. " * 5 + "\n\n"
 
 
@@ -43,7 +46,13 @@ def view(qtbot: Any) -> TranscriptView:
 
 @contextmanager
 def heartbeat() -> Iterator[list[float]]:
-    """Yields a list that ends up holding the longest gap (ms) between 5 ms timer ticks."""
+    """Yields a list that ends up holding the longest gap (ms) between 5 ms timer ticks.
+
+    The collector is paused meanwhile: a full pass over a big test process's heap (500+ ms seen
+    in CI) is not the code under test.
+    """
+    gc.collect()
+    gc.disable()
     ticks = [time.perf_counter()]
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -55,6 +64,7 @@ def heartbeat() -> Iterator[list[float]]:
         yield result
     finally:
         timer.stop()
+        gc.enable()
         ticks.append(time.perf_counter())
         result.append(max((b - a) * 1000 for a, b in itertools.pairwise(ticks)))
 
@@ -90,6 +100,7 @@ def test_the_end_of_a_long_answer_does_not_block_and_keeps_its_html(
     stream(view, text)
     with heartbeat() as gap:
         view.finish_live(message(2, text))
+        assert view._verify is not None  # the full render went to the worker, not done here
         qtbot.waitUntil(lambda: view._verify is None, timeout=10_000)  # the worker's check
         QGuiApplication.processEvents()
     assert gap[0] < LOOSE_MS
