@@ -32,11 +32,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync
 from _chatdb import insert_conversation
 from _paint import PaintWaiter
+from _qtloop import run_on_qt
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QTextBrowser
+from PySide6.QtWidgets import QTextBrowser
 
 from bluesdesk.core.models import ChatMessage, ChatParams, Delta, GatewayProfile
 from bluesdesk.emulator.accounts import DEMO
@@ -248,10 +248,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)  # the views close between the two parts
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_until_complete(main())
+    run_on_qt(main())  # the views close between the two parts

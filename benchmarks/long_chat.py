@@ -17,23 +17,20 @@ building the million-row database). Not part of the tests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import random
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync
 from _chatdb import insert_conversation
 from _paint import PaintWaiter
-from PySide6.QtWidgets import QApplication
+from _qtloop import run_on_qt
 
 from bluesdesk.store import ConversationStore, Database
 from bluesdesk.store.conversations import fts_query
@@ -229,10 +226,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop, contextlib.suppress(KeyboardInterrupt):
-        loop.run_until_complete(main())
+    run_on_qt(main())

@@ -37,12 +37,12 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")  # offscreen's size-
 # No OS keyring is needed (the profile has no key); never prompt for one.
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
-import qasync
 from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QTableView
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _qtloop import run_on_qt
 from catalog_filter import synthetic_raw
 
 from bluesdesk.core.models import GatewayKind, GatewayProfile
@@ -253,13 +253,7 @@ def run() -> None:
     parser.add_argument("--opens", type=int, default=3, help="times the pane is opened")
     args = parser.parse_args()
     random.seed(4)
-    found = QApplication.instance()
-    app = found if isinstance(found, QApplication) else QApplication(sys.argv[:1])
-    app.setQuitOnLastWindowClosed(False)  # panes are opened and closed as top-level windows
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_until_complete(main(args.models, args.runs, args.opens))
+    run_on_qt(main(args.models, args.runs, args.opens))  # panes open and close as windows
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/stream_ui.py`. Not p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import subprocess
@@ -35,10 +34,9 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import httpx
-import qasync
+from _qtloop import run_on_qt
 from httpx_sse import aconnect_sse
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
 
 from bluesdesk.core.heap import freeze_startup_heap
 from bluesdesk.core.models import GatewayProfile
@@ -289,10 +287,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop, contextlib.suppress(KeyboardInterrupt):
-        loop.run_until_complete(main())
+    run_on_qt(main())
