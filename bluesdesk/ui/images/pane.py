@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -531,39 +533,46 @@ class ImagesPane(CatalogPane):
     def busy(self) -> bool:
         return self.ctx is not None and self.ctx.runner.is_running(self.generate_key)
 
-    async def _generate(self, request: ImageRequest) -> None:
-        assert self.ctx is not None and self.service is not None
-        self._set_busy(True)
+    @asynccontextmanager
+    async def _job(
+        self, status: str, *, cancelled: str, determinate: bool = False
+    ) -> AsyncIterator[None]:
+        """The busy state around one gateway job: `status` while it runs, `cancelled` when
+        cancelled; a BluesdeskError ends the block and is shown under the form."""
+        self._set_busy(True, determinate=determinate)
         self.error_label.hide()
-        noun = self.tr("image") if request.n == 1 else self.tr("images")
-        self.status_label.setText(self.tr("Generating {n} {noun} with {model}…").format(
-            n=request.n, noun=noun, model=request.model))  # fmt: skip
+        self.status_label.setText(status)
         try:
-            client = await self.ctx.client()
-            made = await self.service.generate(
-                client, request, price_per_image=self.price_per_image()
-            )
+            yield
         except asyncio.CancelledError:
-            self.status_label.setText(self.tr("Cancelled."))
+            self.status_label.setText(cancelled)
             raise
         except BluesdeskError as exc:
             self.status_label.setText("")
             self._show_error(exc)
-        else:
-            self._add_made(made)
-            self.status_label.setText(self.tr("Generated {count} with {model}.").format(
-                count=len(made), model=request.model))  # fmt: skip
         finally:
             self._set_busy(False)
             self._update_actions()
 
+    async def _generate(self, request: ImageRequest) -> None:
+        assert self.ctx is not None and self.service is not None
+        noun = self.tr("image") if request.n == 1 else self.tr("images")
+        status = self.tr("Generating {n} {noun} with {model}…").format(
+            n=request.n, noun=noun, model=request.model)  # fmt: skip
+        async with self._job(status, cancelled=self.tr("Cancelled.")):
+            client = await self.ctx.client()
+            made = await self.service.generate(
+                client, request, price_per_image=self.price_per_image()
+            )
+            self._add_made(made)
+            self.status_label.setText(self.tr("Generated {count} with {model}.").format(
+                count=len(made), model=request.model))  # fmt: skip
+
     async def _edit(self, request: ImageRequest, source: Path, mask: Path | None) -> None:
         assert self.ctx is not None and self.service is not None
-        self._set_busy(True)
-        self.error_label.hide()
-        self.status_label.setText(self.tr("Editing {name} with {model}…").format(
-            name=source.name, model=request.model))  # fmt: skip
-        try:
+        status = self.tr("Editing {name} with {model}…").format(
+            name=source.name, model=request.model)  # fmt: skip
+        async with self._job(status, cancelled=self.tr("Cancelled.")):
             try:
                 image = await asyncio.to_thread(read_image_file, source)
                 mask_png = await asyncio.to_thread(read_image_file, mask) if mask else None
@@ -579,40 +588,21 @@ class ImagesPane(CatalogPane):
             made = await self.service.edit(
                 await self.ctx.client(), edit, price_per_image=self.price_per_image()
             )
-        except asyncio.CancelledError:
-            self.status_label.setText(self.tr("Cancelled."))
-            raise
-        except BluesdeskError as exc:
-            self.status_label.setText("")
-            self._show_error(exc)
-        else:
             self._add_made(made)
             self.status_label.setText(self.tr("Edited {name}: {count} new.").format(
                 name=source.name, count=len(made)))  # fmt: skip
-        finally:
-            self._set_busy(False)
-            self._update_actions()
 
     async def _run_task(self, request: TaskRequest) -> None:
         assert self.ctx is not None and self.service is not None
-        self._set_busy(True, determinate=True)
-        self.error_label.hide()
         self.task = None
-        self.status_label.setText(self.tr("Submitting a task to {model}…").format(
-            model=request.model))  # fmt: skip
-        try:
+        status = self.tr("Submitting a task to {model}…").format(model=request.model)
+        cancelled = self.tr("Stopped following the task.")
+        async with self._job(status, cancelled=cancelled, determinate=True):
             state, made = await self.service.run_task(
                 await self.ctx.client(), request, on_update=self._on_task_update,
                 price_per_image=self.price_per_image(), poll_wait=self.task_poll_wait,
                 min_interval=self.task_min_interval,
             )  # fmt: skip
-        except asyncio.CancelledError:
-            self.status_label.setText(self.tr("Stopped following the task."))
-            raise
-        except BluesdeskError as exc:
-            self.status_label.setText("")
-            self._show_error(exc)
-        else:
             if made:
                 self._add_made(made)
                 self.status_label.setText(self.tr("Task finished: {count} new.").format(
@@ -623,9 +613,6 @@ class ImagesPane(CatalogPane):
                 self.status_label.setText("")
                 self._show_error(state.error or self.tr("The task {status}.").format(
                     status=state.status))  # fmt: skip
-        finally:
-            self._set_busy(False)
-            self._update_actions()
 
     def _on_task_update(self, state: TaskState) -> None:
         self.task = state
@@ -664,14 +651,8 @@ class ImagesPane(CatalogPane):
         self.progress.setVisible(busy)
 
     def _show_error(self, error: BluesdeskError | str) -> None:
-        text = error.describe() if isinstance(error, BluesdeskError) else error
-        if isinstance(error, BluesdeskError) and not error.hint:
-            # A new-api refusal (`success: false`) carries only the reason: say what to do too.
-            hint = self.tr("Change what the gateway objects to, then press {0} again.")
-            hint = hint.replace("{0}", self.generate_button.text())
-            rest = text[len(error.user_message) :]  # the request id, if any
-            text = f"{error.user_message}\n{hint}{rest}"
-        self.error_label.setText(text)
+        # Every error that reaches this pane carries its own hint (ConsoleRejected included).
+        self.error_label.setText(error.describe() if isinstance(error, BluesdeskError) else error)
         self.error_label.show()
 
     def _refill_history(self) -> None:

@@ -584,12 +584,6 @@ class SpeechPane(CatalogPane):
         self.status_label.setText(self.tr("Transcript copied."))
 
     def _show_error(self, error: BluesdeskError | str) -> None:
-        text = error.describe() if isinstance(error, BluesdeskError) else error
-        if isinstance(error, BluesdeskError) and not error.hint:
-            # A new-api refusal (`success: false`) carries only the reason: say what to do too.
-            hint = self.tr("Change what the gateway objects to, then press {0} again.")
-            hint = hint.replace("{0}", self.generate_button.text())
-            rest = text[len(error.user_message) :]  # the request id, if any
-            text = f"{error.user_message}\n{hint}{rest}"
-        self.error_label.setText(text)
+        # Every error that reaches this pane carries its own hint (ConsoleRejected included).
+        self.error_label.setText(error.describe() if isinstance(error, BluesdeskError) else error)
         self.error_label.show()
