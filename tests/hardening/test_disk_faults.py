@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,28 @@ async def _free_disk(db: Database) -> None:
     await db.write(lambda conn: conn.execute("PRAGMA max_page_count = 1073741823"))
 
 
+@asynccontextmanager
+async def _chat_on_disk(
+    path: Path, emu: EmulatorServer, **options: Any
+) -> AsyncIterator[tuple[Database, ChatService]]:
+    """A ChatService (`options` are its own) over the database at `path`, answered by `emu`
+    without retries; closed in the order the app closes it: service, client, database."""
+    profile = GatewayProfile(id="emu", name="Emulator", base_url=emu.relay_url, timeout_s=10)
+    db = await Database.open(path)
+    client = GatewayClient(profile, DEMO.api_key, policy=RetryPolicy(max_retries=0))
+
+    async def client_for(profile_id: str) -> GatewayClient:
+        return client
+
+    chat = ChatService(ConversationStore(db), client_for, **options)
+    try:
+        yield db, chat
+    finally:
+        await chat.close()
+        await client.aclose()
+        await db.close()
+
+
 def test_disk_full_gives_store_unavailable_and_recovers(tmp_path: Path) -> None:
     path = tmp_path / "bluesdesk.db"
 
@@ -95,29 +119,20 @@ def test_disk_full_during_a_streamed_reply_keeps_earlier_data(
     """The answer's saves fail with a typed error; the history and the file stay intact, and the
     next send works once space is back."""
     path = tmp_path / "bluesdesk.db"
-    profile = GatewayProfile(id="emu", name="Emulator", base_url=emu.relay_url, timeout_s=10)
 
     async def main() -> dict[str, Any]:
-        db = await Database.open(path)
-        client = GatewayClient(profile, DEMO.api_key, policy=RetryPolicy(max_retries=0))
-
-        async def client_for(profile_id: str) -> GatewayClient:
-            return client
-
-        chat = ChatService(ConversationStore(db), client_for, save_interval=0.0)
-        conv = await chat.new_conversation(model="gpt-4o-mini", api_style="openai")
-        first = await chat.send(conv.id, "echo: first answer")
-        await _fill_disk(db)
-        raised: BaseException | None = None
-        try:
-            await chat.send(conv.id, "echo: " + " ".join(["filler"] * 40_000))
-        except StoreUnavailable as exc:
-            raised = exc
-        await _free_disk(db)
-        again = await chat.send(conv.id, "echo: after the disk was freed")
-        messages = await chat.store.get_messages(conv.id)
-        await client.aclose()
-        await db.close()
+        async with _chat_on_disk(path, emu, save_interval=0.0) as (db, chat):
+            conv = await chat.new_conversation(model="gpt-4o-mini", api_style="openai")
+            first = await chat.send(conv.id, "echo: first answer")
+            await _fill_disk(db)
+            raised: BaseException | None = None
+            try:
+                await chat.send(conv.id, "echo: " + " ".join(["filler"] * 40_000))
+            except StoreUnavailable as exc:
+                raised = exc
+            await _free_disk(db)
+            again = await chat.send(conv.id, "echo: after the disk was freed")
+            messages = await chat.store.get_messages(conv.id)
         return {"first": first, "raised": raised, "again": again, "messages": messages}
 
     out = asyncio.run(main())
@@ -224,18 +239,8 @@ def test_disk_full_mid_answer_keeps_streaming_and_saves_when_space_returns(
     tmp_path: Path, emu: EmulatorServer
 ) -> None:
     path = tmp_path / "bluesdesk.db"
-    profile = GatewayProfile(id="emu", name="Emulator", base_url=emu.relay_url, timeout_s=10)
 
     async def main() -> dict[str, Any]:
-        db = await Database.open(path)
-        client = GatewayClient(profile, DEMO.api_key, policy=RetryPolicy(max_retries=0))
-
-        async def client_for(profile_id: str) -> GatewayClient:
-            return client
-
-        chat = ChatService(
-            ConversationStore(db), client_for, save_interval=0.02, unsaved_retry=0.05
-        )
         statuses: list[SaveStatus] = []
         all_saved = asyncio.Event()
 
@@ -245,16 +250,14 @@ def test_disk_full_mid_answer_keeps_streaming_and_saves_when_space_returns(
                 if event.unsaved == 0 and len(statuses) > 1:
                     all_saved.set()
 
-        chat.listeners.append(listen)
-        conv = await chat.new_conversation(model="gpt-4o-mini", api_style="openai")
-        final, updates = await _answer_while_the_disk_fills(chat, db, conv.id)
-        during = await chat.store.get_message(final.id)
-        await _free_disk(db)  # the retry timer saves it now
-        await asyncio.wait_for(all_saved.wait(), 10)
-        after = await chat.store.get_message(final.id)
-        await chat.close()
-        await client.aclose()
-        await db.close()
+        async with _chat_on_disk(path, emu, save_interval=0.02, unsaved_retry=0.05) as (db, chat):
+            chat.listeners.append(listen)
+            conv = await chat.new_conversation(model="gpt-4o-mini", api_style="openai")
+            final, updates = await _answer_while_the_disk_fills(chat, db, conv.id)
+            during = await chat.store.get_message(final.id)
+            await _free_disk(db)  # the retry timer saves it now
+            await asyncio.wait_for(all_saved.wait(), 10)
+            after = await chat.store.get_message(final.id)
         return {
             "final": final,
             "updates": updates,
@@ -290,27 +293,17 @@ def test_an_unsaved_answer_is_saved_by_the_next_send(tmp_path: Path, emu: Emulat
     """Without waiting for the timer: the next message saves the kept answer first, and the
     model is sent the answer as the user saw it, not the stale row."""
     path = tmp_path / "bluesdesk.db"
-    profile = GatewayProfile(id="emu", name="Emulator", base_url=emu.relay_url, timeout_s=10)
 
     async def main() -> dict[str, Any]:
-        db = await Database.open(path)
-        client = GatewayClient(profile, DEMO.api_key, policy=RetryPolicy(max_retries=0))
-
-        async def client_for(profile_id: str) -> GatewayClient:
-            return client
-
         # A retry timer far beyond the test: only the next send can save the answer.
-        chat = ChatService(ConversationStore(db), client_for, unsaved_retry=3600)
-        conv = await chat.new_conversation(model="gpt-4o-mini", api_style="openai")
-        final, _ = await _answer_while_the_disk_fills(chat, db, conv.id)
-        unsaved_while_full = chat.unsaved_count
-        still_full = await chat.flush_unsaved()  # a retry while the disk is full changes nothing
-        await _free_disk(db)
-        again = await chat.send(conv.id, "echo: next")
-        messages = await chat.store.get_messages(conv.id)
-        await chat.close()
-        await client.aclose()
-        await db.close()
+        async with _chat_on_disk(path, emu, unsaved_retry=3600) as (db, chat):
+            conv = await chat.new_conversation(model="gpt-4o-mini", api_style="openai")
+            final, _ = await _answer_while_the_disk_fills(chat, db, conv.id)
+            unsaved_while_full = chat.unsaved_count
+            still_full = await chat.flush_unsaved()  # a retry while the disk is full: no change
+            await _free_disk(db)
+            again = await chat.send(conv.id, "echo: next")
+            messages = await chat.store.get_messages(conv.id)
         return {
             "final": final,
             "again": again,

@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from PySide6.QtGui import QImage
 
 from bluesdesk.ui.main_window import PANE_KEYS
+from tests.ui.screenshot_rig import run_screenshots
 
 pytestmark = pytest.mark.gui
 
 
 def test_demo_screenshots_one_png_per_pane(tmp_path):
-    out = tmp_path / "shots"
-    env = dict(os.environ)
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        env.pop(name, None)  # --screenshot must manage without a display by itself
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bluesdesk",
-            "--demo",
-            "--screenshot",
-            str(out),
-            "--profile-dir",
-            str(tmp_path / "home"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    proc, out = run_screenshots(tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{k}.png" for k in PANE_KEYS)
     for key in PANE_KEYS:

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from PySide6.QtCore import Qt, Signal
@@ -25,6 +22,7 @@ from bluesdesk.ui.preferences.pane import PreferencesPane
 from bluesdesk.ui.theme import ThemeManager
 from bluesdesk.ui.widgets.pane import Pane
 from tests.ui.conftest import run_async
+from tests.ui.screenshot_rig import run_screenshots
 
 pytestmark = pytest.mark.gui
 
@@ -359,28 +357,7 @@ def test_dark_screenshot_set_beside_the_light_one(tmp_path):
     """`--screenshot DIR --theme dark`: DIR/<pane>-dark.png, dark pixels, saved theme untouched."""
     from PySide6.QtGui import QImage
 
-    out = tmp_path / "shots"
-    env = dict(os.environ)
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        env.pop(name, None)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bluesdesk",
-            "--demo",
-            "--theme",
-            "dark",
-            "--screenshot",
-            str(out),
-            "--profile-dir",
-            str(tmp_path / "home"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    proc, out = run_screenshots(tmp_path, "--theme", "dark")
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{k}-dark.png" for k in PANE_KEYS)
     for key in PANE_KEYS:

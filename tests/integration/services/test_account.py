@@ -5,24 +5,18 @@ and legacy shapes."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.core.pricing import DisplayType
 from bluesdesk.core.redact import forget_secret
-from bluesdesk.core.retry import RetryPolicy
-from bluesdesk.emulator import EmulatorServer, Flavor
-from bluesdesk.emulator.accounts import DEMO, ROOT, SECURE
+from bluesdesk.emulator import Flavor
+from bluesdesk.emulator.accounts import DEMO, ROOT
 from bluesdesk.errors import ConsoleRejected
-from bluesdesk.gateway import GatewayPool
 from bluesdesk.gateway.console import TokenSpec
-from bluesdesk.secrets import KeyStore
 from bluesdesk.services.account import (
     ACCESS_TOKEN_KIND,
     USER_ID_KIND,
@@ -30,49 +24,10 @@ from bluesdesk.services.account import (
     SignedOut,
     quota_from_display,
 )
-from bluesdesk.services.profiles import ProfileService
-from bluesdesk.settings import SettingsStore
 from tests.integration.conftest import EmulatorFleet
+from tests.integration.services.account_rig import profile_for, run_account, stored
 
-T = TypeVar("T")
-
-
-@pytest.fixture(autouse=True)
-def _keyring(memory_keyring: Any) -> Iterator[Any]:
-    yield memory_keyring
-    for key in (DEMO.api_key, ROOT.api_key, SECURE.api_key):
-        forget_secret(key)
-
-
-def profile_for(server: EmulatorServer, pid: str = "p1") -> GatewayProfile:
-    return GatewayProfile(
-        id=pid, name="test gw", base_url=server.relay_url, kind=GatewayKind.BLUESMINDS
-    )
-
-
-def run(
-    tmp_path: Path,
-    profile: GatewayProfile,
-    body: Callable[[AccountService], Awaitable[T]],
-) -> T:
-    """Run `body` with an AccountService over the real profile service (one "app run")."""
-
-    async def main() -> T:
-        settings = SettingsStore(tmp_path / "settings.json")
-        settings.load()
-        pool = GatewayPool(policy=RetryPolicy(max_retries=0))
-        profiles = ProfileService(settings, KeyStore(), pool)
-        await profiles.save(profile, DEMO.api_key)
-        try:
-            return await body(AccountService(profiles, KeyStore()))
-        finally:
-            await pool.aclose()
-
-    return asyncio.run(main())
-
-
-def stored(keyring: Any, profile: GatewayProfile, kind: str) -> str | None:
-    return keyring.get_password("bluesdesk", f"{profile.id}:{kind}")
+pytestmark = pytest.mark.usefixtures("account_keyring")
 
 
 def test_password_login_keeps_an_access_token_in_the_keyring_and_restores(
@@ -89,7 +44,7 @@ def test_password_login_keeps_an_access_token_in_the_keyring_and_restores(
         user = account.user(profile)
         assert user is not None and (user.id, user.username) == (DEMO.id, "demo")
 
-    run(tmp_path, profile, first_run)
+    run_account(tmp_path, profile, first_run)
     token = stored(memory_keyring, profile, ACCESS_TOKEN_KIND)
     assert token and len(token) >= 29
     assert stored(memory_keyring, profile, USER_ID_KIND) == str(DEMO.id)
@@ -111,7 +66,7 @@ def test_password_login_keeps_an_access_token_in_the_keyring_and_restores(
         assert user is not None and user.username == "demo"
         assert account.signed_in(profile)
 
-    run(tmp_path, profile, second_run)
+    run_account(tmp_path, profile, second_run)
 
 
 def test_two_factor_login_needs_the_code(tmp_path: Path, emulators: EmulatorFleet) -> None:
@@ -129,7 +84,7 @@ def test_two_factor_login_needs_the_code(tmp_path: Path, emulators: EmulatorFlee
         assert user.username == "secure" and user.group == "vip"
         assert account.signed_in(profile) and not account.awaiting_2fa(profile)
 
-    run(tmp_path, profile, body)
+    run_account(tmp_path, profile, body)
 
 
 def test_wrong_password_is_the_gateways_message(tmp_path: Path, emulators: EmulatorFleet) -> None:
@@ -141,7 +96,7 @@ def test_wrong_password_is_the_gateways_message(tmp_path: Path, emulators: Emula
         assert "Username or password is incorrect" in caught.value.user_message
         assert not account.signed_in(profile)
 
-    run(tmp_path, profile, body)
+    run_account(tmp_path, profile, body)
 
 
 def test_paste_token_login_and_logout_clears_the_keyring(
@@ -172,7 +127,7 @@ def test_paste_token_login_and_logout_clears_the_keyring(
         with pytest.raises(SignedOut):
             await account.tokens(profile=profile)
 
-    run(tmp_path, profile, body)
+    run_account(tmp_path, profile, body)
     assert stored(memory_keyring, profile, ACCESS_TOKEN_KIND) is None
     assert stored(memory_keyring, profile, USER_ID_KIND) is None
 
@@ -200,7 +155,7 @@ def test_a_replaced_access_token_signs_out_with_a_message(
         assert not account.signed_in(profile)
         assert "Sign in again" in account.message(profile)
 
-    run(tmp_path, profile, body)
+    run_account(tmp_path, profile, body)
     assert stored(memory_keyring, profile, ACCESS_TOKEN_KIND) is None
 
 
@@ -221,7 +176,7 @@ def test_overview_shows_money_in_the_display_currency(
         assert overview.group_ratio == 1.0
         assert overview.stat is not None
 
-    run(tmp_path, profile, body)
+    run_account(tmp_path, profile, body)
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["newapi", "legacy"])
@@ -270,7 +225,7 @@ def test_token_lifecycle(tmp_path: Path, emulators: EmulatorFleet, legacy: bool)
         assert account.signed_in(profile)  # a refusal is not a sign-out
 
     try:
-        run(tmp_path, profile, body)
+        run_account(tmp_path, profile, body)
     finally:
         if legacy:
             server.stop()
@@ -286,7 +241,7 @@ def test_a_created_key_works_on_the_relay(tmp_path: Path, emulators: EmulatorFle
         assert created is not None and created.unlimited_quota
         return await account.reveal_key(created.id, profile)
 
-    key = run(tmp_path, profile, body)
+    key = run_account(tmp_path, profile, body)
     answer = httpx.post(
         server.relay_url + "/chat/completions",
         headers={"Authorization": f"Bearer {key}"},

@@ -4,26 +4,20 @@ critical 429), token search and batch delete, paged and filtered logs with CSV, 
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import time
-from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.core.redact import forget_secret
-from bluesdesk.core.retry import RetryPolicy
 from bluesdesk.emulator import EmulatorServer, Flavor
-from bluesdesk.emulator.accounts import DEMO, ROOT, SECURE
+from bluesdesk.emulator.accounts import DEMO
 from bluesdesk.errors import ConsoleRejected, RateLimited
-from bluesdesk.gateway import GatewayPool
 from bluesdesk.gateway.console import LoginOptions, TokenSpec, search_pattern
-from bluesdesk.secrets import KeyStore
 from bluesdesk.services.account import (
     CSV_COLUMNS,
     REVEAL_LIMIT_MESSAGE,
@@ -32,42 +26,10 @@ from bluesdesk.services.account import (
     summarize_usage,
 )
 from bluesdesk.services.profiles import ProfileService
-from bluesdesk.settings import SettingsStore
 from tests.integration.conftest import EmulatorFleet, start_emulator
+from tests.integration.services.account_rig import profile_for, run
 
-T = TypeVar("T")
-
-
-@pytest.fixture(autouse=True)
-def _keyring(memory_keyring: Any) -> Iterator[Any]:
-    yield memory_keyring
-    for key in (DEMO.api_key, ROOT.api_key, SECURE.api_key):
-        forget_secret(key)
-
-
-def profile_for(server: EmulatorServer, pid: str = "p1") -> GatewayProfile:
-    return GatewayProfile(
-        id=pid, name="test gw", base_url=server.relay_url, kind=GatewayKind.BLUESMINDS
-    )
-
-
-def run(
-    tmp_path: Path,
-    profile: GatewayProfile,
-    body: Callable[[AccountService, ProfileService], Awaitable[T]],
-) -> T:
-    async def main() -> T:
-        settings = SettingsStore(tmp_path / "settings.json")
-        settings.load()
-        pool = GatewayPool(policy=RetryPolicy(max_retries=0))
-        profiles = ProfileService(settings, KeyStore(), pool)
-        await profiles.save(profile, DEMO.api_key)
-        try:
-            return await body(AccountService(profiles, KeyStore()), profiles)
-        finally:
-            await pool.aclose()
-
-    return asyncio.run(main())
+pytestmark = pytest.mark.usefixtures("account_keyring")
 
 
 def chat(server: EmulatorServer, key: str, text: str, model: str = "gpt-4o-mini") -> str:

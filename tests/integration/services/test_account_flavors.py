@@ -7,25 +7,22 @@ Each dialect gets its own emulator for this module (RPM raised so the paging cal
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
-from bluesdesk.core.models import GatewayKind, GatewayProfile
+from bluesdesk.core.models import GatewayKind
 from bluesdesk.core.redact import forget_secret
-from bluesdesk.core.retry import RetryPolicy
 from bluesdesk.emulator import EmulatorConfig, EmulatorServer, Flavor
-from bluesdesk.emulator.accounts import DEMO, ROOT, SECURE
+from bluesdesk.emulator.accounts import DEMO, ROOT
 from bluesdesk.errors import AuthFailed, ConsoleRejected, RateLimited, SettingsError
-from bluesdesk.gateway import GatewayPool
 from bluesdesk.gateway.console import Console, ConsoleAuth, TokenSpec
-from bluesdesk.secrets import KeyStore
 from bluesdesk.services.account import (
     ACCESS_TOKEN_KIND,
     CSV_COLUMNS,
@@ -36,9 +33,8 @@ from bluesdesk.services.account import (
     logs_csv,
 )
 from bluesdesk.services.profiles import ProfileService
-from bluesdesk.settings import SettingsStore
-
-T = TypeVar("T")
+from tests.integration.services import account_rig
+from tests.integration.services.account_rig import run, stored
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["newapi", "legacy"])
@@ -56,47 +52,17 @@ def server(request: pytest.FixtureRequest) -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(autouse=True)
-def _clean(memory_keyring: Any, server: EmulatorServer) -> Iterator[Any]:
-    yield memory_keyring
+def _clean(account_keyring: Any, server: EmulatorServer) -> Iterator[Any]:
+    yield account_keyring
     server.reset_faults()
-    for key in (DEMO.api_key, ROOT.api_key, SECURE.api_key):
-        forget_secret(key)
 
 
 def legacy(server: EmulatorServer) -> bool:
     return bool(server.config.legacy)
 
 
-def profile_for(server: EmulatorServer) -> GatewayProfile:
-    return GatewayProfile(
-        id="p1", name="test gw", base_url=server.relay_url, kind=GatewayKind.NEWAPI
-    )
-
-
-def run(
-    tmp_path: Path,
-    profile: GatewayProfile,
-    body: Callable[[AccountService, ProfileService], Awaitable[T]],
-) -> T:
-    """One "app run": a real profile service, pool and keystore around `body`."""
-
-    async def main() -> T:
-        settings = SettingsStore(tmp_path / "settings.json")
-        settings.load()
-        pool = GatewayPool(policy=RetryPolicy(max_retries=0))
-        profiles = ProfileService(settings, KeyStore(), pool)
-        await profiles.save(profile, DEMO.api_key)
-        try:
-            return await body(AccountService(profiles, KeyStore()), profiles)
-        finally:
-            await pool.aclose()
-
-    return asyncio.run(main())
-
-
-def stored(keyring: Any, profile: GatewayProfile, kind: str) -> str | None:
-    value = keyring.get_password("bluesdesk", f"{profile.id}:{kind}")
-    return None if value is None else str(value)
+# Every profile here is a new-api one.
+profile_for = partial(account_rig.profile_for, kind=GatewayKind.NEWAPI)
 
 
 def access_token_for(server: EmulatorServer, username: str, password: str, user_id: int) -> str:
