@@ -24,6 +24,7 @@ import httpx
 from bluesdesk import __version__
 from bluesdesk.core.headers import response_meta
 from bluesdesk.core.models import ApiStyle, GatewayProfile, ResponseMeta
+from bluesdesk.core.pacing import ReadPacer
 from bluesdesk.core.ratelimit import GATEWAY_MARGIN_S, RpmLimiter
 from bluesdesk.core.redact import redact_known, register_secret
 from bluesdesk.core.retry import (
@@ -483,9 +484,20 @@ class GatewayClient:
                     )
                 parser = SSEParser()
                 decoder = _Utf8()
+                pacer = ReadPacer()
+                pacer.asking()
                 async for chunk in response.aiter_bytes():
-                    for item in parser.feed(decoder.decode(chunk)):
+                    pacer.arrived(len(chunk))
+                    items = parser.feed(decoder.decode(chunk))
+                    for item in items:
                         yield item
+                        if pacer.should_yield():  # a big read: let timers and painting run
+                            await asyncio.sleep(0)
+                            pacer.turn_started()
+                    pause = pacer.pause(len(items))
+                    if pause:  # tokens trickle in fast: take them a few at a time, not one by one
+                        await asyncio.sleep(pause)
+                    pacer.asking()
                 for item in parser.feed(decoder.flush()) + parser.close():
                     yield item
         except httpx.TransportError as exc:
