@@ -20,6 +20,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from bluesdesk import __version__
+from bluesdesk.core.gil import favour_gui_thread
 from bluesdesk.core.heap import freeze_startup_heap
 from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.errors import BluesdeskError, StoreError
@@ -246,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
         Path(args.screenshot).mkdir(parents=True, exist_ok=True)
     setup_logging(paths.log_dir, debug=args.debug)
     log.info("bluesdesk %s starting, data in %s", __version__, paths.root)
+    favour_gui_thread()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
