@@ -97,6 +97,7 @@ class Composer(QWidget):
         self.cost_label.setToolTip(
             self.tr("Estimated from the catalog prices, the conversation so far and max tokens")
         )
+        self.cost_label.hide()  # until there is an estimate (an empty line would take room)
         self.edit.submit.connect(self._submit)
         self.edit.stop.connect(self._escape)
         self.edit.edit_last.connect(self.edit_last_requested)

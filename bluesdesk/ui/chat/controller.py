@@ -1,10 +1,12 @@
 """Drives one streamed answer on screen without ever stalling the event loop.
 
 The service reports every delta; painting each one would re-lay out text per token (STACK-NOTES:
-quadratic, froze Qt for 2 s). Deltas are buffered here instead: a `FLUSH_MS` timer appends the
-buffered text to the live message as plain text, and a slower timer re-renders that message's
-markdown, backing off when rendering gets expensive (long answers). The last render happens once
-when the answer ends, together with its stats line.
+quadratic, froze Qt for 2 s). Deltas are buffered here instead, and one `FLUSH_MS` timer shows
+them: on most ticks the buffered text is appended to the live message as plain text; every
+`RENDER_MS` or so (longer when rendering gets expensive: long answers) the tick re-renders the
+message's markdown instead. One timer, so a render never lands next to a plain append and the
+screen changes once per tick at most. The last render happens once when the answer ends,
+together with its stats line.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from bluesdesk.ui.chat.transcript import TranscriptView
 from bluesdesk.ui.tasks import TaskRunner
 
 FLUSH_MS = 40
-RENDER_MS = 250
+RENDER_MS = 400
 REPLY_KEY = "chat:reply"
 
 
@@ -49,12 +51,11 @@ class ChatController(QObject):
         self._full: list[str] = []
         self._dirty = False
         self.renders = 0  # markdown renders of the live message (tests check the throttle)
-        self.flush_timer = QTimer(self)
-        self.flush_timer.setInterval(FLUSH_MS)
-        self.flush_timer.timeout.connect(self._flush)
-        self.render_timer = QTimer(self)
-        self.render_timer.setInterval(RENDER_MS)
-        self.render_timer.timeout.connect(self._render)
+        self.tick_timer = QTimer(self)
+        self.tick_timer.setInterval(FLUSH_MS)
+        self.tick_timer.timeout.connect(self._tick)
+        self._render_every = RENDER_MS / 1000  # seconds between markdown renders (backs off)
+        self._rendered_at = 0.0
         self.busy = False
 
     # ---- commands
@@ -102,9 +103,9 @@ class ChatController(QObject):
             if update.assistant.text:  # continuing: the answer so far comes first
                 self._full.append(update.assistant.text)
             self.view.begin_live(update.assistant, update.user)
-            self.flush_timer.start()
-            self.render_timer.setInterval(RENDER_MS)
-            self.render_timer.start()
+            self._render_every = RENDER_MS / 1000
+            self._rendered_at = time.perf_counter()
+            self.tick_timer.start()
             self._set_busy(True)
         elif isinstance(update, ReplyDelta):
             if update.text:
@@ -116,30 +117,30 @@ class ChatController(QObject):
             self._dirty = False
             self.view.add_live_tool_call(update.call, "".join(self._full))
         elif isinstance(update, ReplyFinished):
-            self.flush_timer.stop()
-            self.render_timer.stop()
+            self.tick_timer.stop()
             self._pending.clear()
             self.view.finish_live(update.message)
             self._set_busy(False)
             self.finished.emit(update.message)
 
-    def _flush(self) -> None:
-        if self._pending:
+    def _tick(self) -> None:
+        if self._dirty and time.perf_counter() - self._rendered_at >= self._render_every:
+            self._render()
+        elif self._pending:
             text = "".join(self._pending)
             self._pending.clear()
             self.view.append_live(text)
 
     def _render(self) -> None:
-        if not self._dirty:
-            return
         self._dirty = False
         self._pending.clear()  # the render shows everything received so far
         started = time.perf_counter()
-        self.view.render_live("".join(self._full))
+        self._full[:] = ["".join(self._full)]  # joined once: later joins copy only what is new
+        self.view.render_live(self._full[0])
         self.renders += 1
-        elapsed_ms = (time.perf_counter() - started) * 1000
+        self._rendered_at = time.perf_counter()
         # Spend at most ~1/8 of the time re-rendering, however long the answer grows.
-        self.render_timer.setInterval(max(RENDER_MS, int(elapsed_ms * 8)))
+        self._render_every = max(RENDER_MS / 1000, (self._rendered_at - started) * 8)
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self.busy:

@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
@@ -67,6 +67,7 @@ SHOW_LIMIT = 64_000  # characters of one message laid out when shown (Qt: ~1 s p
 LAYOUT_BUDGET = 200_000  # `layout_cost` of a body laid out formatted (≈ 200 ms of Qt); above
 PLAIN_CHARS = 16_000  # it, this much of the message is shown as plain text instead
 PLACEHOLDER_CHARS = 2_000  # of escaped text shown while a long message renders
+VERIFY_AFTER_MS = 60  # the finished answer's full render starts once its end is painted
 MARKS = {
     "stopped": "stopped",
     "interrupted": "interrupted",
@@ -152,6 +153,9 @@ class TranscriptView(QTextBrowser):
         self._thumbs: dict[str, QImage] = {}
         self.expanded: set[int] = set()  # answers whose reasoning is shown in full
         self.document().setDocumentMargin(14)
+        # A scroll bar that appears when an answer first outgrows the view narrows it: every
+        # line re-wraps under the reader's eyes and the whole document is laid out again.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
 
     # ---- whole transcript
 
@@ -632,7 +636,10 @@ class TranscriptView(QTextBrowser):
         if whole and text:
             shown = body.html if body else ""
             self._verify = (key, self._generation, start, doc.characterCount(), shown, message)
-            self._render_later(key, text)
+            # Not at once: the worker renders in Python, and while it runs every virtual call
+            # into our widgets (painting, layout) waits for the GIL. The end of the answer is
+            # painted first; the check is not urgent (the answer is already shown).
+            QTimer.singleShot(VERIFY_AFTER_MS, self, lambda: self._render_later(key, text))
         elif replaced:  # too long to swap in place: the next rebuild shows its first part
             self._render_later(key, text[: preview_cut(text)])
             self._placeholders.add(key)
