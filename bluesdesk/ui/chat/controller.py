@@ -120,8 +120,11 @@ class ChatController(QObject):
             self.tick_timer.stop()
             self._pending.clear()
             self.view.finish_live(update.message)
-            self._set_busy(False)
-            self.finished.emit(update.message)
+            # Send comes back, the action bar and the sidebar update on the next turn of the
+            # loop: the answer's end and the window's re-layout are then two short stalls, not
+            # one long one (benchmarks/stream_ui.py).
+            message = update.message
+            QTimer.singleShot(0, self, lambda: self._finished(message))
 
     def _tick(self) -> None:
         if self._dirty and time.perf_counter() - self._rendered_at >= self._render_every:
@@ -141,6 +144,10 @@ class ChatController(QObject):
         self._rendered_at = time.perf_counter()
         # Spend at most ~1/8 of the time re-rendering, however long the answer grows.
         self._render_every = max(RENDER_MS / 1000, (self._rendered_at - started) * 8)
+
+    def _finished(self, message: StoredMessage) -> None:
+        self._set_busy(False)
+        self.finished.emit(message)
 
     def _set_busy(self, busy: bool) -> None:
         if busy != self.busy:
