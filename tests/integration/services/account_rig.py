@@ -28,20 +28,28 @@ def profile_for(
     return GatewayProfile(id=pid, name="test gw", base_url=server.relay_url, kind=kind)
 
 
+async def saved_profile(
+    tmp_path: Path, profile: GatewayProfile
+) -> tuple[ProfileService, GatewayPool]:
+    """The real profile service over a settings file in `tmp_path`, with `profile` saved under
+    the demo user's API key. No retries: every call is seen once. Close the pool when done."""
+    settings = SettingsStore(tmp_path / "settings.json")
+    settings.load()
+    pool = GatewayPool(policy=RetryPolicy(max_retries=0))
+    profiles = ProfileService(settings, KeyStore(), pool)
+    await profiles.save(profile, DEMO.api_key)
+    return profiles, pool
+
+
 def run(
     tmp_path: Path,
     profile: GatewayProfile,
     body: Callable[[AccountService, ProfileService], Awaitable[T]],
 ) -> T:
-    """Run `body` with an AccountService over the real profile service (one "app run"); the
-    profile is saved with the demo user's API key first. No retries: every call is seen once."""
+    """Run `body` with an AccountService over the real profile service (one "app run")."""
 
     async def main() -> T:
-        settings = SettingsStore(tmp_path / "settings.json")
-        settings.load()
-        pool = GatewayPool(policy=RetryPolicy(max_retries=0))
-        profiles = ProfileService(settings, KeyStore(), pool)
-        await profiles.save(profile, DEMO.api_key)
+        profiles, pool = await saved_profile(tmp_path, profile)
         try:
             return await body(AccountService(profiles, KeyStore()), profiles)
         finally:

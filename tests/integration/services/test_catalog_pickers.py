@@ -13,17 +13,13 @@ import pytest
 from bluesdesk.core.capabilities import Capability
 from bluesdesk.core.models import GatewayKind, GatewayProfile
 from bluesdesk.core.redact import forget_secret
-from bluesdesk.core.retry import RetryPolicy
 from bluesdesk.emulator import Flavor
 from bluesdesk.emulator.accounts import DEMO
-from bluesdesk.gateway import GatewayPool
-from bluesdesk.secrets import KeyStore
 from bluesdesk.services.catalog import CatalogService
-from bluesdesk.services.profiles import ProfileService
-from bluesdesk.settings import SettingsStore
 from bluesdesk.store import Database, ModelCache
 from bluesdesk.ui.models.memory_cache import MemoryModelCache
 from tests.integration.conftest import EmulatorFleet
+from tests.integration.services.account_rig import saved_profile
 
 T = TypeVar("T")
 
@@ -42,11 +38,7 @@ def run(
     with_db: bool = True,
 ) -> T:
     async def main() -> T:
-        settings = SettingsStore(tmp_path / "settings.json")
-        settings.load()
-        pool = GatewayPool(policy=RetryPolicy(max_retries=0))
-        profiles = ProfileService(settings, KeyStore(), pool)
-        await profiles.save(profile, DEMO.api_key)
+        profiles, pool = await saved_profile(tmp_path, profile)
         db = await Database.open(tmp_path / "bluesdesk.db")
         cache = ModelCache(db) if with_db else MemoryModelCache()
         try:

@@ -23,14 +23,13 @@ from bluesdesk.core.retry import RetryPolicy
 from bluesdesk.emulator import EmulatorServer, Flavor
 from bluesdesk.emulator.accounts import DEMO, ROOT
 from bluesdesk.errors import ConsoleRejected, GatewayError
-from bluesdesk.gateway import GatewayPool
 from bluesdesk.gateway.console import ChannelTest, ConsoleAuth, ConsoleExtras, management_root
 from bluesdesk.gateway.http import GatewayClient
 from bluesdesk.secrets import KeyStore
 from bluesdesk.services.account import AccountService, SignedOut
 from bluesdesk.services.profiles import ProfileService
-from bluesdesk.settings import SettingsStore
 from tests.integration.conftest import EmulatorFleet
+from tests.integration.services.account_rig import saved_profile
 
 T = TypeVar("T")
 AUTO_DISABLED = 3  # new-api's "disabled by the system" status; the emulator's upstream fails
@@ -49,11 +48,7 @@ def run(tmp_path: Path, server: EmulatorServer,
                              kind=GatewayKind.NEWAPI)
 
     async def main() -> T:
-        store = SettingsStore(tmp_path / "settings.json")
-        store.load()
-        pool = GatewayPool(policy=RetryPolicy(max_retries=0))
-        profiles = ProfileService(store, KeyStore(), pool)
-        await profiles.save(profile, DEMO.api_key)
+        profiles, pool = await saved_profile(tmp_path, profile)
         account = AccountService(profiles, KeyStore())
         await account.sign_in(ROOT.username, ROOT.password, profile)
         try:
