@@ -156,6 +156,9 @@ class TranscriptView(QTextBrowser):
         # A scroll bar that appears when an answer first outgrows the view narrows it: every
         # line re-wraps under the reader's eyes and the whole document is laid out again.
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        bar = self.verticalScrollBar()  # with nothing to scroll it is disabled: no handle shown
+        bar.rangeChanged.connect(lambda _low, high: bar.setEnabled(high > 0))
+        bar.setEnabled(False)
 
     # ---- whole transcript
 
