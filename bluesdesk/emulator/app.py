@@ -12,6 +12,7 @@ import importlib
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Any
 
 from starlette.applications import Starlette
@@ -272,6 +273,14 @@ def emulator_routes(state: EmulatorState) -> list[BaseRoute]:
         data = state.recorded_requests(path)
         return JSONResponse({"success": True, "message": "", "data": data})
 
+    async def streams(request: Request) -> Response:
+        path = request.query_params.get("path", "")
+        data = {
+            "open": state.open_streams,
+            "ended": [asdict(o) for o in state.stream_outcomes(path)],
+        }
+        return JSONResponse({"success": True, "message": "", "data": data})
+
     async def files(request: Request) -> Response:
         blob = state.blobs.get(request.path_params["name"])
         if blob is None:
@@ -284,6 +293,7 @@ def emulator_routes(state: EmulatorState) -> list[BaseRoute]:
         Route("/emulator/faults", pending, methods=["GET"]),
         Route("/emulator/requests", recorded, methods=["GET"]),
         Route("/emulator/stats", stats, methods=["GET"]),
+        Route("/emulator/streams", streams, methods=["GET"]),
         Route("/emulator/files/{name}", files, methods=["GET"]),
     ]
 

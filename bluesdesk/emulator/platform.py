@@ -28,7 +28,7 @@ from bluesdesk.emulator.catalog import MODELS
 from bluesdesk.emulator.config import Flavor
 from bluesdesk.emulator.faults import DroppedConnectionError, Fault, stall
 from bluesdesk.emulator.relay import KeyContext, RelayCall, RelayError, RelayRoute, Style
-from bluesdesk.emulator.state import EmulatorState, Replay
+from bluesdesk.emulator.state import EmulatorState, Replay, StreamOutcome
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -381,7 +381,9 @@ class RelayPlatform:
         sent = 0
         captured: list[str] = []
         finished = False
+        how = "ended"
         frt_ms: int | None = None
+        self.state.stream_opened()
         try:
             async for event in events:
                 if fault is not None and sent >= fault.after:
@@ -402,7 +404,28 @@ class RelayPlatform:
                 yield event
                 sent += 1
             finished = True
+            how = "finished"
+        except (asyncio.CancelledError, GeneratorExit):
+            # Starlette cancels the body when the client disconnects; an un-iterated
+            # generator is closed (GeneratorExit) when the response is torn down.
+            how = "client_closed"
+            raise
+        except DroppedConnectionError:
+            how = "dropped"
+            raise
+        except Exception:
+            how = "failed"
+            raise
         finally:
+            self.state.stream_ended(
+                StreamOutcome(
+                    call.request.url.path,
+                    call.request_id,
+                    how,
+                    sent,
+                    round(time.monotonic() - started, 3),
+                )
+            )
             report = call.reported
             if report is not None and route.billable:
                 if report.frt_ms is None:

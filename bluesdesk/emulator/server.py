@@ -15,7 +15,7 @@ from bluesdesk.emulator.app import build_app
 from bluesdesk.emulator.config import EmulatorConfig
 from bluesdesk.emulator.faults import DroppedConnectionError
 from bluesdesk.emulator.relay import RelayRoute
-from bluesdesk.emulator.state import EmulatorState
+from bluesdesk.emulator.state import EmulatorState, StreamOutcome
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
@@ -178,3 +178,13 @@ class EmulatorServer:
         """The bodies of the last relay requests to exactly `path` (parsed JSON), oldest first
         (as GET /emulator/requests?path=); cleared with the counters by `reset_faults`."""
         return self._state().recorded_requests(path)
+
+    def stream_outcomes(self, path: str = "") -> list[StreamOutcome]:
+        """How the newest event streams ended, oldest first (as GET /emulator/streams?path=);
+        cleared with the counters by `reset_faults`."""
+        return self._state().stream_outcomes(path)
+
+    @property
+    def open_streams(self) -> int:
+        """Event streams being sent right now."""
+        return self._state().open_streams

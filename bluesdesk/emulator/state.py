@@ -34,6 +34,7 @@ VERSION = "v0.9.6-emulator"
 # Relay request bodies kept per path for tests to inspect (GET /emulator/requests?path=).
 RECORDED_PER_PATH = 50
 RECORDED_MAX_BYTES = 1_000_000  # a bigger body is noted by its size only
+STREAMS_KEPT = 200  # how streams ended (GET /emulator/streams), the newest kept
 GROUP_DESC = {"default": "Default group", "vip": "VIP group", "auto": "Auto (best available)"}
 SYSTEM_NAMES = {
     Flavor.BLUESMINDS: "BluesMinds",
@@ -62,6 +63,22 @@ class Replay:
     body: bytes
 
 
+@dataclass(frozen=True)
+class StreamOutcome:
+    """How one event stream ended, as the server saw it.
+
+    `how`: "finished" (the last event went out), "client_closed" (the client hung up or
+    stopped reading before the end), "dropped" (a `drop` fault cut it), "ended" (an error
+    event ended it early), or "failed" (the handler raised).
+    """
+
+    path: str
+    request_id: str
+    how: str
+    events: int
+    seconds: float
+
+
 class EmulatorState:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
@@ -77,6 +94,8 @@ class EmulatorState:
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
         self._recorded: dict[str, deque[Any]] = {}
+        self._streams: deque[StreamOutcome] = deque(maxlen=STREAMS_KEPT)
+        self._open_streams = 0
         self.blobs = BlobStore(config.blob_max_bytes, config.blob_max_age_s)
         self.replays: dict[str, Replay] = {}
         # Idempotency keys whose first request is still running; duplicates wait on the event.
@@ -103,6 +122,7 @@ class EmulatorState:
         with self._counts_lock:
             self._counts.clear()
             self._recorded.clear()
+            self._streams.clear()
 
     def record_request(self, path: str, raw: bytes) -> None:
         """Keep a relay request's body (parsed JSON, else text) among the last of its path."""
@@ -123,6 +143,26 @@ class EmulatorState:
         """The recorded bodies sent to exactly `path`, oldest first."""
         with self._counts_lock:
             return list(self._recorded.get(path, ()))
+
+    def stream_opened(self) -> None:
+        with self._counts_lock:
+            self._open_streams += 1
+
+    def stream_ended(self, outcome: StreamOutcome) -> None:
+        with self._counts_lock:
+            self._open_streams -= 1
+            self._streams.append(outcome)
+
+    @property
+    def open_streams(self) -> int:
+        """Event streams the server is sending right now."""
+        with self._counts_lock:
+            return self._open_streams
+
+    def stream_outcomes(self, path: str = "") -> list[StreamOutcome]:
+        """How the newest event streams ended (under `path` when given), oldest first."""
+        with self._counts_lock:
+            return [o for o in self._streams if o.path.startswith(path)]
 
     # -- sessions -------------------------------------------------------------------------
 

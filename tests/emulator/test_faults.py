@@ -184,3 +184,46 @@ def test_faults_work_on_every_flavor(make_server):
         ) as r:
             for _ in r.iter_lines():
                 pass
+
+
+def _outcome(server, request_id: str, timeout: float = 5.0) -> dict:
+    """How the stream with `request_id` ended, from GET /emulator/streams, once it has."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ended = httpx.get(server.base_url + "/emulator/streams").json()["data"]["ended"]
+        found = [o for o in ended if o["request_id"] == request_id]
+        if found or time.monotonic() > deadline:
+            assert found, f"no outcome for {request_id} in {ended}"
+            return found[0]
+
+
+def test_streams_report_how_they_ended(bm):
+    done = httpx.post(bm.relay_url + "/test/echo", headers=key_headers(),
+                      json={"model": "gpt-4o", "stream": True, "events": 3}, timeout=10)
+    seen = _outcome(bm, done.headers["x-request-id"])
+    assert seen["how"] == "finished" and seen["path"] == "/v1/test/echo"
+    assert seen["events"] == 4  # three events and [DONE]
+    cut = stream(bm, "stream_error;after=1")
+    assert _outcome(bm, cut.headers["x-request-id"])["how"] == "ended"
+    with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
+        "POST", bm.relay_url + "/test/echo", headers=fault_headers("drop;after=2"),
+        json={"model": "gpt-4o", "stream": True, "events": 10}, timeout=10,
+    ) as r:
+        rid = r.headers["x-request-id"]
+        r.read()
+    assert _outcome(bm, rid)["how"] == "dropped"
+    assert [o.how for o in bm.stream_outcomes("/v1/test")][-3:] == ["finished", "ended", "dropped"]
+
+
+def test_a_client_that_hangs_up_mid_stream_is_seen_closing_it(bm):
+    with httpx.stream(
+        "POST", bm.relay_url + "/test/echo", headers=fault_headers("stall;after=2;seconds=30"),
+        json={"model": "gpt-4o", "stream": True, "events": 10}, timeout=10,
+    ) as r:
+        rid = r.headers["x-request-id"]
+        lines = r.iter_lines()
+        assert next(lines) == 'data: {"i": 0}'
+        assert bm.open_streams >= 1
+    # Leaving the block closes the connection mid-stall: the server stops at once, not in 30 s.
+    seen = _outcome(bm, rid)
+    assert seen["how"] == "client_closed" and seen["events"] == 2 and seen["seconds"] < 10
