@@ -36,6 +36,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
+    QTextDocumentFragment,
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
@@ -495,7 +496,7 @@ class TranscriptView(QTextBrowser):
             self.messages.append(user)
             if not self.document().isEmpty():
                 cursor.insertBlock()  # else its heading joins the previous message's last line
-            cursor.insertHtml(self._message_html(user))
+            insert_html(cursor, self._message_html(user))
         self.messages.append(message)
         self._live_id = message.id
         self._live_model = message.model
@@ -542,7 +543,7 @@ class TranscriptView(QTextBrowser):
         cursor.setPosition(position)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         if fragment:
-            cursor.insertHtml(fragment)
+            insert_html(cursor, fragment)
         else:
             cursor.removeSelectedText()
         return cursor
@@ -623,11 +624,11 @@ class TranscriptView(QTextBrowser):
         cursor = QTextCursor(doc)
         cursor.movePosition(QTextCursor.MoveOperation.End)
         new_block(cursor)  # a plain block: the answer may end inside a code block
-        cursor.insertHtml(self._foot_html(message, None))
+        insert_html(cursor, self._foot_html(message, None))
         cursor = QTextCursor(doc)
         cursor.setPosition(self._live_start)
         cursor.setPosition(self._body_start - 1, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertHtml(self._head_html(message))
+        insert_html(cursor, self._head_html(message))
         start = self._live_start
         self._live_id, self._live_start, self._live = 0, -1, None
         whole = len(text) <= SHOW_LIMIT
@@ -740,6 +741,49 @@ def thumbnail(data_url: str) -> QImage:
 def new_block(cursor: QTextCursor) -> None:
     """A new block with default formats (not those of a code block or list it follows)."""
     cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+
+
+def insert_html(cursor: QTextCursor, fragment: str) -> None:
+    """Put `fragment` where the cursor is (replacing its selection) so that it looks as it
+    does in a document made with `setHtml`.
+
+    `QTextCursor.insertHtml` drops the block format of the fragment's first block: its
+    margins, a quote's indent. An answer built up piece by piece lost the spacing between
+    its paragraphs, and a table or code block that began a piece sat under an empty line.
+    """
+    document = cursor.document()
+    parsed = QTextDocument()
+    parsed.setDefaultFont(document.defaultFont())
+    parsed.setHtml(fragment)
+    first = parsed.firstBlock()
+    cursor.removeSelectedText()
+    start, at_start = cursor.position(), cursor.atBlockStart()
+    cursor.insertFragment(QTextDocumentFragment(parsed))
+    if at_start:
+        fixed = QTextCursor(document)
+        fixed.setPosition(start)
+        frames = parsed.rootFrame().childFrames()
+        if start > 0 and first.length() == 1 and frames and frames[0].firstPosition() == 1:
+            # The empty line Qt keeps before a table: after other content setHtml has none.
+            fixed.setBlockFormat(_COLLAPSED)
+        else:
+            block_format = first.blockFormat()
+            # A list item's format names its list: keep the one the item was given here.
+            block_format.setObjectIndex(fixed.blockFormat().objectIndex())
+            fixed.setBlockFormat(block_format)
+    # Above a table (a collapsed line), setHtml drops the block's bottom margin too.
+    for block in (cursor.block(), QTextCursor(document.findBlock(start)).block().previous()):
+        after = block.next()
+        collapsed = after.isValid() and after.blockFormat().lineHeightType() == _COLLAPSED_TYPE
+        if block.isValid() and collapsed:
+            QTextCursor(block).mergeBlockFormat(_NO_BOTTOM_MARGIN)
+
+
+_COLLAPSED = QTextBlockFormat()
+_COLLAPSED_TYPE = QTextBlockFormat.LineHeightTypes.FixedHeight.value
+_COLLAPSED.setLineHeight(0, _COLLAPSED_TYPE)
+_NO_BOTTOM_MARGIN = QTextBlockFormat()
+_NO_BOTTOM_MARGIN.setBottomMargin(0)
 
 
 def preview_cut(text: str) -> int:

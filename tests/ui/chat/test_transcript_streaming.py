@@ -116,6 +116,64 @@ def test_the_end_of_a_long_answer_does_not_block_and_keeps_its_html(
     assert "Last words." in view.plain_text() and "Formatting" not in view.plain_text()
 
 
+RICH = """```python
+print("an answer that starts with code")
+```
+
+Intro paragraph.
+
+1. First item
+2. Second item
+   - nested a
+   - nested b
+
+> Quote, first paragraph.
+>
+> Quote, second paragraph.
+
+| A | B |
+|---|---|
+| 1 | 2 |
+
+Text after the table, with `code` and **bold**.
+
+## A heading
+
+Last line.
+"""
+
+
+def lines_and_heights(view: TranscriptView) -> list[tuple[str, int]]:
+    """Each line of text the view shows, with how far down the document it is drawn."""
+    document = view.document()
+    layout = document.documentLayout()
+    out = []
+    block = document.begin()
+    while block.isValid():
+        if block.text().strip():
+            out.append((block.text().strip(), round(layout.blockBoundingRect(block).y())))
+        block = block.next()
+    return out
+
+
+@pytest.mark.parametrize("piece", [3, 40])
+def test_an_answer_built_while_streaming_looks_as_it_does_when_reopened(
+    view: TranscriptView, qtbot: Any, piece: int
+) -> None:
+    stream(view, RICH, piece=piece, render_every=2)
+    view.finish_live(message(2, RICH))
+    streamed = lines_and_heights(view)
+    reopened = TranscriptView()
+    qtbot.addWidget(reopened)
+    reopened.resize(view.size())
+    reopened.show()
+    qtbot.waitExposed(reopened)
+    reopened.show_messages(list(view.messages))
+    # Same lines at the same heights: paragraph spacing, the quote's indent, the list, and no
+    # empty line above the code block or the table.
+    assert streamed == lines_and_heights(reopened)
+
+
 def test_a_construct_the_incremental_cut_gets_wrong_is_swapped_for_the_full_render(
     view: TranscriptView, qtbot: Any
 ) -> None:
