@@ -142,7 +142,7 @@ class _Renderer:
     ) -> str:
         return (
             f'<table border="1" cellspacing="0" cellpadding="4" '
-            f'style="border-collapse:collapse;border-color:{self.palette.border}">\n'
+            f'style="border-collapse:collapse;border-style:solid;border-color:{self.palette.border}">\n'
         )
 
     def _cell_open(
