@@ -88,6 +88,19 @@ def fill_picker(box: QComboBox, entries: list[PickerEntry], keep: str) -> None:
             box.setItemData(box.count() - 1, ", ".join(entry.badges), Qt.ItemDataRole.ToolTipRole)
     box.setCurrentText(keep)
     box.blockSignals(False)
+    fit_list_width(box, [badge_text(entry) for entry in entries])
+
+
+POPUP_MAX_WIDTH = 640
+POPUP_SPARE = 48  # the item's padding and the list's scroll bar
+
+
+def fit_list_width(box: QComboBox, labels: list[str]) -> None:
+    """Open the list wide enough for its longest label: at the box's width, model ids with
+    their badges were cut to "claude-sonnet…ning · claude"."""
+    metrics = box.view().fontMetrics()
+    widest = max((metrics.horizontalAdvance(label) for label in labels), default=0)
+    box.view().setMinimumWidth(min(POPUP_MAX_WIDTH, widest + POPUP_SPARE))
 
 
 def make_searchable(box: QComboBox) -> None:

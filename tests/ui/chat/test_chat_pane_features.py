@@ -142,6 +142,13 @@ def test_picker_lists_favourites_with_badges_cost_and_the_models_api_style(
     assert labels[0].startswith("★ gpt-4o") and "vision" in labels[0]
     ids = [box.itemText(i) for i in range(box.count())]
     assert "claude-haiku-4-5" in ids and "gpt-4o-mini-tts" not in ids  # chat models only
+    # The open list is wide enough to read every id with its badges.
+    box.showPopup()
+    qtbot.waitUntil(box.view().isVisible, timeout=2000)
+    metrics = box.view().fontMetrics()
+    longest = max(labels, key=metrics.horizontalAdvance)
+    assert box.view().viewport().width() >= metrics.horizontalAdvance(longest)
+    box.hidePopup()
     assert box.completer().filterMode() == Qt.MatchFlag.MatchContains
     box.setCurrentText("gpt-4o-mini")
     assert "vision" in pane.model_info.text()
