@@ -161,6 +161,7 @@ class MessageStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     tokens_estimated: bool = False  # no usage arrived (stopped, dropped): counted from the text
+    prompt_estimated: bool = False  # likewise for the prompt: counted from what was sent
     ttft_ms: float | None = None
     total_ms: float = 0.0
     tokens_per_s: float | None = None
@@ -229,6 +230,13 @@ def _loads(text: str) -> dict[str, Any]:
 def estimate_tokens(text: str) -> int:
     """A local token count good enough for estimates (≈ 4 characters per token)."""
     return max(1, (len(text) + 3) // 4) if text else 0
+
+
+def prompt_estimate(conversation: Conversation, history: Sequence[StoredMessage]) -> int:
+    """Tokens of the system prompt and the history, counted locally (the gateway's own count
+    never arrives for an answer that was stopped or cut)."""
+    texts = [conversation.system_prompt, *(m.text for m in history if not m.hidden)]
+    return sum(estimate_tokens(t) for t in texts)
 
 
 def title_from(text: str) -> str:
@@ -875,6 +883,7 @@ class ChatService:
             )
             params = chat_params(conversation)
             messages = history_messages(conversation, history)
+            run.prompt_estimate = prompt_estimate(conversation, history)
             if not params.tools and style is not ApiStyle.OPENAI and has_tool_exchange(messages):
                 # Claude refuses tool_use/tool_result blocks unless tools are declared (Gemini
                 # likewise wants its functions): declare them, but let no new call be made.
@@ -1192,6 +1201,7 @@ class _Run:
         self.parts: list[str] = [prefix] if prefix else []
         self.reasoning: list[str] = []
         self.usage: Usage | None = None
+        self.prompt_estimate = 0  # local count of what was sent, for when no usage arrives
         self.finish = ""
         self.request_id = ""
         self.tool_calls: list[dict[str, Any]] = []
@@ -1254,9 +1264,10 @@ class _Run:
         return MessageStats(
             model=model,
             style=str(style),
-            prompt_tokens=usage.prompt_tokens if usage is not None else 0,
+            prompt_tokens=usage.prompt_tokens if usage is not None else self.prompt_estimate,
             completion_tokens=completion,
             tokens_estimated=estimated,
+            prompt_estimated=usage is None and self.prompt_estimate > 0,
             ttft_ms=None if self.first is None else round((self.first - self.started) * 1000, 1),
             total_ms=round((end - self.started) * 1000, 1),
             tokens_per_s=tokens_per_s,

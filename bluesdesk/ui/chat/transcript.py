@@ -84,8 +84,14 @@ def stats_text(message: StoredMessage) -> str:
     if stats is not None:
         if stats.model:
             parts.append(stats.model + (f" ({stats.style})" if stats.style else ""))
-        approx = "≈" if stats.tokens_estimated else ""
-        parts.append(f"{stats.prompt_tokens} in · {approx}{stats.completion_tokens} out")
+        # An answer that failed before its first token has no tokens or cost worth a guess.
+        answered = stats.ttft_ms is not None or stats.completion_tokens > 0
+        if answered:
+            approx_in = "≈" if stats.prompt_estimated else ""
+            approx = "≈" if stats.tokens_estimated else ""
+            parts.append(
+                f"{approx_in}{stats.prompt_tokens} in · {approx}{stats.completion_tokens} out"
+            )
         if stats.ttft_ms is not None:
             parts.append(f"first token {stats.ttft_ms / 1000:.2f} s")
         parts.append(f"total {stats.total_ms / 1000:.2f} s")
@@ -93,7 +99,7 @@ def stats_text(message: StoredMessage) -> str:
             parts.append(f"{stats.tokens_per_s:g} tok/s")
         if stats.billed_usd is not None:  # what the gateway charged beats our estimate
             parts.append(f"billed ${stats.billed_usd:.6f}".rstrip("0").rstrip("."))
-        elif stats.cost_usd is not None:
+        elif stats.cost_usd is not None and answered:
             parts.append(f"≈ ${stats.cost_usd:.6f}".rstrip("0").rstrip("."))
         if stats.request_id:
             parts.append(f"id {stats.request_id}")

@@ -26,6 +26,7 @@ from bluesdesk.services.chat import (
     ReplyFinished,
     ReplyStarted,
     ReplyUpdate,
+    estimate_tokens,
 )
 from bluesdesk.store import ConversationStore, Database
 
@@ -177,6 +178,11 @@ def test_dropped_stream_keeps_the_partial_text_as_interrupted(
     assert final.state == "interrupted" and stored[-1] == final
     assert 0 < len(final.text) < len(LONG) and LONG.startswith(final.text)
     assert "stopped part-way" in final.error or "closed before" in final.error
+    # No usage arrived: both counts are local estimates, and say so.
+    stats = MessageStats.from_meta(final.meta_json)
+    assert stats is not None and stats.prompt_estimated and stats.tokens_estimated
+    assert stats.prompt_tokens == estimate_tokens(f"echo: {LONG}")
+    assert final.prompt_tokens == stats.prompt_tokens
 
 
 def test_error_inside_the_stream_is_kept_with_its_reason(

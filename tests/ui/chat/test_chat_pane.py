@@ -3,6 +3,7 @@ it; Stop keeps the partial answer; a dropped stream shows its reason; search and
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,7 @@ def test_stop_keeps_the_partial_answer(pane: Any, emulator: Any, qtbot: Any) -> 
     assert pane.composer.send_button.isVisible()
     text = answer(pane)
     assert "STOPPED" in text and "word2" in text and "word299" not in text
+    assert re.search(r"≈[1-9]\d* in · ≈[1-9]\d* out", text)  # no usage came: counted here
     messages = run_async(qtbot, pane.service.store.get_messages(pane.conversation.id))
     assert messages[-1].state == "stopped"
     assert messages[-1].text.startswith("word0 word1 word2")

@@ -343,6 +343,7 @@ def test_error_actions_open_settings_pick_a_model_and_retry(
     qtbot.waitUntil(lambda: pane.action_bar.isVisible() and idle(pane), timeout=15_000)
     assert pane.action_bar.button.text() == "Retry"
     assert "<html" not in answer(pane).lower()  # the reason, not the HTML page
+    assert " in · " not in answer(pane) and "$" not in answer(pane)  # no tokens to count
     qtbot.mouseClick(pane.action_bar.button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: idle(pane) and "behind nginx" in answer(pane), timeout=10_000)
     assert stored(qtbot, pane)[-1].state == "complete"
