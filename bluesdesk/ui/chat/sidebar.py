@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, Signal
+import html
+import re
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -10,6 +14,9 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -18,6 +25,90 @@ from bluesdesk.store.conversations import Conversation, SearchHit
 
 CONV_ROLE = Qt.ItemDataRole.UserRole
 MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+_HIT = re.compile(r"\[([^\[\]\n]+)\]")  # the store's snippets put matched words in [brackets]
+
+
+def hit_html(text: str, *, dark: bool) -> str:
+    """A search result's text as HTML, its matched words highlighted instead of bracketed."""
+    background, colour = ("#854d0e", "#fef3c7") if dark else ("#fde68a", "#1f2328")
+    # Item texts reach a delegate with their newlines as Unicode line separators.
+    title, _, text = text.replace("\u2028", "\n").rpartition("\n")
+    out: list[str] = [f"<b>{html.escape(title.strip())}</b><br>"] if title.strip() else []
+    text = text.strip()
+    pos = 0
+    for match in _HIT.finditer(text):
+        out.append(html.escape(text[pos : match.start()]))
+        out.append(
+            f'<span style="background-color:{background};color:{colour};font-weight:600">'
+            f"{html.escape(match.group(1))}</span>"
+        )
+        pos = match.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+class HitDelegate(QStyledItemDelegate):
+    """Draws message hits with their matches highlighted; other items as usual."""
+
+    def _document(self, option: QStyleOptionViewItem, text: str, width: int) -> QTextDocument:
+        dark = option.palette.color(QPalette.ColorRole.Base).lightness() < 128
+        document = QTextDocument()
+        document.setDefaultFont(option.font)
+        document.setDocumentMargin(0)
+        document.setHtml(hit_html(text, dark=dark))
+        document.setTextWidth(max(40, width))
+        return document
+
+    @staticmethod
+    def _text_rect(option: QStyleOptionViewItem) -> QRect:
+        widget = option.widget  # always the list here
+        return widget.style().subElementRect(
+            QStyle.SubElement.SE_ItemViewItemText, option, widget
+        )
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        if not index.data(MESSAGE_ROLE):
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        widget = opt.widget
+        widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        area = self._text_rect(opt)
+        document = self._document(opt, text, area.width())
+        context = QAbstractTextDocumentLayout.PaintContext()
+        # The text colour even when selected: the style sheet's selection is a light tint in
+        # the light theme, where the palette's "highlighted text" (white) was unreadable.
+        context.palette.setColor(
+            QPalette.ColorRole.Text, opt.palette.color(QPalette.ColorRole.Text)
+        )
+        painter.save()
+        painter.translate(area.topLeft())
+        painter.setClipRect(area.translated(-area.topLeft()))
+        document.documentLayout().draw(painter, context)
+        painter.restore()
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        base = super().sizeHint(option, index)
+        if not index.data(MESSAGE_ROLE):
+            return base
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        widget = opt.widget
+        width = widget.viewport().width() if isinstance(widget, QListWidget) else base.width()
+        opt.rect = QRect(0, 0, width, base.height())
+        area = self._text_rect(opt)
+        document = self._document(opt, opt.text, area.width())
+        padding = base.height() - area.height()
+        return QSize(width, max(base.height(), int(document.size().height()) + padding))
 
 
 class Sidebar(QWidget):
@@ -49,6 +140,7 @@ class Sidebar(QWidget):
         self.list.setObjectName("conversationList")
         self.list.setUniformItemSizes(False)
         self.list.setWordWrap(True)
+        self.list.setItemDelegate(HitDelegate(self.list))
         # Titles wrap; a sideways scroll bar would only ever show the wrap's spare pixels.
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemActivated.connect(self._activate)
