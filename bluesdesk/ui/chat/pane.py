@@ -14,7 +14,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bluesdesk.core.render import render_in_worker
 from bluesdesk.errors import BluesdeskError
 from bluesdesk.services.chat import (
     ChatService,
@@ -50,7 +51,7 @@ from bluesdesk.ui.chat.picker import (
     make_searchable,
 )
 from bluesdesk.ui.chat.sidebar import Sidebar
-from bluesdesk.ui.chat.transcript import WINDOW, TranscriptView
+from bluesdesk.ui.chat.transcript import SHOW_LIMIT, WINDOW, TranscriptView
 from bluesdesk.ui.context import AppContext
 from bluesdesk.ui.widgets.elided_label import ElidedLabel
 from bluesdesk.ui.widgets.empty_state import EmptyState
@@ -588,6 +589,10 @@ class ChatPane(Pane):
         if name == "copy":
             if message is not None:
                 QGuiApplication.clipboard().setText(message.text)
+        elif name == "copytext" and message is not None:
+            self._run(self._copy_as_text(message.text), "chat:copy")
+        elif name == "copyid" and message is not None and message.request_id:
+            QGuiApplication.clipboard().setText(message.request_id)
         elif name == "regen" and self.controller is not None and not self.controller.busy:
             # The new answer streams in the old one's place; the old one becomes an alternative.
             shown = [m for m in self.transcript.messages if m.id != message_id]
@@ -604,6 +609,17 @@ class ChatPane(Pane):
             self._run(self._fork(message_id), "chat:fork")
         elif name == "speak" and message is not None and message.text:
             self.read_aloud_requested.emit(message.text)
+
+    async def _copy_as_text(self, markdown: str) -> None:
+        """The answer as the reader sees it, without markdown marks (rendered in the worker;
+        past `SHOW_LIMIT` the source itself: laying out a huge document would freeze)."""
+        text = markdown
+        if len(markdown) <= SHOW_LIMIT:
+            rendered = await asyncio.wrap_future(render_in_worker(markdown))
+            document = QTextDocument()
+            document.setHtml(rendered.html)
+            text = document.toPlainText().strip()
+        QGuiApplication.clipboard().setText(text)
 
     def _answer_finished(self, message: StoredMessage) -> None:
         if message.alt_group and self.conversation is not None:

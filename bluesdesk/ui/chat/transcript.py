@@ -315,6 +315,8 @@ class TranscriptView(QTextBrowser):
         if message.role == "assistant":
             line = html.escape(stats_text(message))
             links = [f'<a href="{ACTION_SCHEME}:copy:{message.id}">Copy</a>']
+            if message.text:
+                links.append(f'<a href="{ACTION_SCHEME}:copytext:{message.id}">as text</a>')
             if message.state != "partial":
                 links.append(f'<a href="{ACTION_SCHEME}:regen:{message.id}">Regenerate</a>')
                 if message.text:
@@ -322,6 +324,7 @@ class TranscriptView(QTextBrowser):
                 links.append(f'<a href="{ACTION_SCHEME}:fork:{message.id}">Fork</a>')
                 links.append(f'<a href="{ACTION_SCHEME}:delete:{message.id}">Delete</a>')
             if message.request_id:
+                links.append(f'<a href="{ACTION_SCHEME}:copyid:{message.id}">Copy id</a>')
                 links.append(f'<a href="{ACTION_SCHEME}:logs:{message.id}">Show in logs</a>')
             if alt is not None:
                 index, count = alt

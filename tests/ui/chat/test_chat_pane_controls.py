@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from bluesdesk.services.chat import reasoning_of
 from tests.ui.chat.test_chat_pane import LONG, answer, type_and_enter
-from tests.ui.chat.test_chat_pane_features import idle, pane, stored
+from tests.ui.chat.test_chat_pane_features import click_link, idle, pane, stored
 from tests.ui.conftest import run_async
 
 pytestmark = pytest.mark.gui
@@ -198,3 +198,17 @@ def test_raw_html_in_an_answer_is_shown_as_text(pane: Any, qtbot: Any) -> None:
     qtbot.waitUntil(lambda: idle(pane) and "alert" in answer(pane), timeout=10_000)
     assert "<b>bold?</b>" in answer(pane)  # the tags are visible, not applied
     assert "<script>" not in pane.transcript.toHtml()
+
+
+def test_copy_as_markdown_as_text_and_the_request_id(pane: Any, qtbot: Any) -> None:
+    type_and_enter(qtbot, pane, "echo: The answer is **42** and `x`")
+    qtbot.waitUntil(lambda: idle(pane) and "The answer is 42" in answer(pane), timeout=10_000)
+    assert "Copy · as text" in answer(pane) and "Copy id" in answer(pane)
+    last = stored(qtbot, pane)[-1]
+    clipboard = QGuiApplication.clipboard()
+    click_link(pane, "copy", last.id)
+    assert clipboard.text() == "The answer is **42** and `x`"
+    click_link(pane, "copytext", last.id)
+    qtbot.waitUntil(lambda: clipboard.text() == "The answer is 42 and x", timeout=5000)
+    click_link(pane, "copyid", last.id)
+    assert clipboard.text() == last.request_id and last.request_id

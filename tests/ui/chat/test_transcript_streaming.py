@@ -106,7 +106,7 @@ def test_the_end_of_a_long_answer_does_not_block_and_keeps_its_html(
     assert gap[0] < LOOSE_MS
     shown = view.plain_text()
     assert "streaming…" not in shown
-    assert shown.rstrip().endswith("Copy · Regenerate · Read aloud · Fork · Delete")
+    assert shown.rstrip().endswith("Copy · as text · Regenerate · Read aloud · Fork · Delete")
     assert "Last words." in shown and "gpt-test" in shown
     # The copy link of a block rendered early in the stream copies it after the end, too.
     view._on_anchor(QUrl(f"{COPY_SCHEME}:2:0"))
