@@ -8,8 +8,9 @@
   header with the language and a ``bluesdesk-copy:N`` link; `Rendered.code_blocks[N]` is the text.
 * Rendering is thread-safe (one renderer per thread), so a long message can be rendered in a
   worker while the GUI thread keeps painting; `render_in_worker` does that.
-* Task-list checkboxes become ☑/☐ (QTextBrowser draws no ``<input>``), math is shown as
-  code-styled text, tables get borders Qt can draw (see STACK-NOTES §6).
+* Task-list checkboxes become ☑/☐ (QTextBrowser draws no ``<input>``), math is shown with
+  Unicode symbols and sub/superscripts (`core.math_text`), tables get borders Qt can draw
+  (see STACK-NOTES §6).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
 from pygments.lexers.special import TextLexer  # type: ignore[import-untyped]
 from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+
+from bluesdesk.core.math_text import latex_to_html
 
 COPY_SCHEME = "bluesdesk-copy"
 
@@ -162,18 +165,14 @@ class _Renderer:
     def _math_inline(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        content = html.escape(tokens[idx].content)
-        style = f"background-color:{self.palette.code_bg};font-style:italic"
-        return f'<code style="{style}">{content}</code>'
+        # Italic and in the text colour: math reads as part of the sentence, not as code.
+        return f'<span style="font-style:italic">{latex_to_html(tokens[idx].content)}</span>'
 
     def _math_block(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
-        content = html.escape(tokens[idx].content.strip("\n"))
-        return (
-            f'<pre style="background-color:{self.palette.code_bg};font-style:italic">'
-            f"{content}</pre>\n"
-        )
+        content = latex_to_html(tokens[idx].content.strip())
+        return f'<p align="center" style="font-style:italic">{content}</p>\n'
 
     def _quote_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType

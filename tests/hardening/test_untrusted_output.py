@@ -20,6 +20,8 @@ from bluesdesk.core.render import COPY_SCHEME, render_markdown, render_plain
 from tests.hardening.fuzzing import fuzz_share
 
 SAFE_TAGS = {
+    "sub",  # math scripts
+    "sup",
     "a",
     "b",
     "blockquote",

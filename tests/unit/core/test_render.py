@@ -49,8 +49,9 @@ def test_tables_tasks_and_math() -> None:
     assert '<table border="1"' in out and 'style="text-align:right"' in out
     assert "&#9745; done" in out and "&#9744; todo" in out
     assert "<input" not in out
-    assert "E=mc^2</code>" in out
-    assert "a&lt;b</pre>" in out
+    # Math: inline in the sentence, a block as its own centred paragraph; the source's "<" escaped.
+    assert '<span style="font-style:italic">E=mc<sup>2</sup></span>' in out
+    assert '<p align="center" style="font-style:italic">a&lt;b</p>' in out
 
 
 def test_dark_palette_differs() -> None:
