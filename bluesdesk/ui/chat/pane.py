@@ -424,6 +424,7 @@ class ChatPane(Pane):
         conversation = await self.service.store.get_conversation(conversation_id)
         if conversation is None:
             return
+        # At a search hit, everything is read (rows are cheap; only a window is laid out).
         messages, not_loaded = await read_for_view(
             self.service.store, conversation_id, everything=bool(message_id)
         )
@@ -439,9 +440,7 @@ class ChatPane(Pane):
         )
         self.show_error("")
         self.composer.cancel_edit()
-        self.transcript.show_messages(messages, everything=bool(message_id), not_loaded=not_loaded)
-        if message_id:
-            self.transcript.scrollToAnchor(f"m{message_id}")
+        self.transcript.show_messages(messages, not_loaded=not_loaded, around=message_id)
         shown = self.transcript.messages
         if shown and shown[-1].role == "assistant":
             self.action_bar.show_for(shown[-1])  # e.g. "interrupted" after a restart: Continue
@@ -451,15 +450,15 @@ class ChatPane(Pane):
 
     def _show_earlier(self) -> None:
         if self.transcript.not_loaded and self.conversation is not None:
-            self._run(self._open_everything(self.conversation.id), "chat:open")
+            self._run(self._read_earlier(self.conversation.id), "chat:open")
         else:
-            self.transcript.show_messages(self.transcript.messages, everything=True)
+            self.transcript.page_earlier()
 
-    async def _open_everything(self, conversation_id: str) -> None:
+    async def _read_earlier(self, conversation_id: str) -> None:
         assert self.service is not None
         messages = await self.service.store.get_messages(conversation_id)
         if self.conversation is not None and self.conversation.id == conversation_id:
-            self.transcript.show_messages(messages, everything=True)
+            self.transcript.page_earlier(messages)
 
     def _model_changed(self, model: str) -> None:
         self._show_model_info()
@@ -596,7 +595,7 @@ class ChatPane(Pane):
         elif name == "regen" and self.controller is not None and not self.controller.busy:
             # The new answer streams in the old one's place; the old one becomes an alternative.
             shown = [m for m in self.transcript.messages if m.id != message_id]
-            self.transcript.show_messages(shown, everything=True)
+            self.transcript.show_messages(shown, not_loaded=self.transcript.not_loaded)
             self.action_bar.clear()
             self.controller.regenerate(message_id)
         elif name in ("prev", "next") and message is not None:

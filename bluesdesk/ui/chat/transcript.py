@@ -62,6 +62,10 @@ ACTION_SCHEME = "bluesdesk-msg"
 IMAGE_SCHEME = "bluesdesk-att"  # thumbnails of a user message's attached images
 THUMB = 96
 WINDOW = 40  # messages shown when a conversation opens (a screenful or two; fast to lay out)
+PAGE = WINDOW  # messages one "earlier" / "later" click adds
+# Messages laid out at once: the window slides rather than grows (all 10,000 messages of a long
+# chat took 9-11 s to lay out when a search hit near its start opened it).
+MAX_SHOWN = 4 * WINDOW
 RENDER_BUDGET = 24_000  # characters of markdown rendered on the GUI thread (≈ 6 ms; worse inputs
 # such as a huge table cost ~2 µs a character, still < 60 ms); longer ones go to the worker
 SHOW_LIMIT = 64_000  # characters of one message laid out when shown (Qt: ~1 s per MB)
@@ -152,6 +156,7 @@ class TranscriptView(QTextBrowser):
         self._code: dict[int, tuple[str, ...]] = {}
         self.messages: list[StoredMessage] = []
         self.shown_from = 0
+        self.shown_to: int | None = None  # None: the window reaches the last message
         self.not_loaded = 0
         self._live_id = 0
         self._live_start = -1
@@ -175,18 +180,96 @@ class TranscriptView(QTextBrowser):
         *,
         everything: bool = False,
         not_loaded: int = 0,
+        around: int = 0,
     ) -> None:
-        """Replace the document with these messages (their shown alternatives).
+        """Replace the document with these messages (their shown alternatives): the last
+        `WINDOW` of them, all of them with `everything` (short lists only), or `WINDOW` around
+        the message with id `around`, scrolled to it (a search hit).
 
         `not_loaded`: how many earlier messages the caller did not read (a long conversation
         opens with its tail); the "earlier messages" link counts them too.
         """
+        self._set_messages(messages, not_loaded)
+        self._live_id, self._live_start, self._live = 0, -1, None
+        if everything:
+            self.shown_from, self.shown_to = 0, None
+        else:
+            self.shown_from, self.shown_to = self._window_around(around)
+        self._rebuild()
+        if not self._scroll_to_message(around):
+            self.scroll_to_end()
+
+    def _set_messages(self, messages: Sequence[StoredMessage], not_loaded: int) -> None:
         self.messages = [m for m in messages if not m.hidden]
         self._forget_others({m.id for m in messages})
         self.not_loaded = not_loaded
-        self.shown_from = 0 if everything else max(0, len(self.messages) - WINDOW)
         self._alts = self._alternatives(messages)
-        self._live_id, self._live_start, self._live = 0, -1, None
+
+    def _index_of(self, message_id: int) -> int:
+        if message_id:
+            for index, message in enumerate(self.messages):
+                if message.id == message_id:
+                    return index
+        return -1
+
+    def _window_around(self, message_id: int) -> tuple[int, int | None]:
+        count = len(self.messages)
+        index = self._index_of(message_id)
+        if index < 0:
+            return max(0, count - WINDOW), None
+        start = max(0, index - WINDOW // 2)
+        if start + WINDOW >= count:  # near the end: the usual tail window
+            return max(0, min(start, count - WINDOW)), None
+        return start, start + WINDOW
+
+    def _scroll_to_message(self, message_id: int) -> bool:
+        end = len(self.messages) if self.shown_to is None else self.shown_to
+        if not self.shown_from <= self._index_of(message_id) < end:
+            return False
+        self.scrollToAnchor(f"m{message_id}")
+        return True
+
+    @property
+    def at_latest(self) -> bool:
+        """The window reaches the conversation's last message."""
+        return self.shown_to is None
+
+    def page_earlier(self, messages: Sequence[StoredMessage] | None = None) -> None:
+        """Slide the window `PAGE` messages up (with `messages`: the whole conversation, now
+        read), keeping the first message shown where the reader sees it."""
+        if self._live_id:
+            return
+        shown = self.messages[self.shown_from : self.shown_to]
+        first, last = (shown[0].id, shown[-1].id) if shown else (0, 0)
+        if messages is not None:
+            self._set_messages(messages, 0)
+        start = max(0, self._index_of(first) - PAGE) if first else 0
+        end = self._index_of(last) + 1 if last and self.shown_to is not None else None
+        if end is not None and end >= len(self.messages):
+            end = None
+        if (len(self.messages) if end is None else end) - start > MAX_SHOWN:
+            end = start + MAX_SHOWN
+        self.shown_from, self.shown_to = start, end
+        self._rebuild()
+        if not self._scroll_to_message(first):
+            self.scroll_to_end()
+
+    def page_later(self) -> None:
+        """Slide the window `PAGE` messages down, keeping the last message shown in view."""
+        if self._live_id or self.shown_to is None:
+            return
+        last = self.messages[self.shown_to - 1].id if self.shown_to else 0
+        end: int | None = self.shown_to + PAGE
+        if end is not None and end >= len(self.messages):
+            end = None
+        start = max(self.shown_from, (len(self.messages) if end is None else end) - MAX_SHOWN)
+        self.shown_from, self.shown_to = start, end
+        self._rebuild()
+        self._scroll_to_message(last)
+
+    def show_latest(self) -> None:
+        """Back to the conversation's last messages (the usual tail window)."""
+        self.shown_from, self.shown_to = max(0, len(self.messages) - WINDOW), None
         self._rebuild()
         self.scroll_to_end()
 
@@ -216,8 +299,15 @@ class TranscriptView(QTextBrowser):
         self._verify = None
         self._stale = False
         self._placeholders.clear()
-        for message in self.messages[self.shown_from :]:
+        for message in self.messages[self.shown_from : self.shown_to]:
             parts.append(self._message_html(message, self._alts.get(message.id)))
+        if self.shown_to is not None:
+            later = len(self.messages) - self.shown_to
+            parts.append(
+                f'<p align="center"><a href="{ACTION_SCHEME}:later:0">Show {min(PAGE, later)}'
+                f" later messages</a> · "
+                f'<a href="{ACTION_SCHEME}:latest:0">Go to the latest ({later} more)</a></p>'
+            )
         self.setHtml("".join(parts))
 
     def _refresh(self) -> None:
@@ -499,6 +589,8 @@ class TranscriptView(QTextBrowser):
 
     def begin_live(self, message: StoredMessage, user: StoredMessage | None) -> None:
         """Start an answer at the end of the document (after the user's message, if new)."""
+        if self.shown_to is not None:  # reading further up: an answer shows at the latest
+            self.show_latest()
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         if user is not None:
@@ -674,6 +766,10 @@ class TranscriptView(QTextBrowser):
             name, _, value = url.path().partition(":")
             if name == "earlier":
                 self.load_earlier.emit()
+            elif name == "later":
+                self.page_later()
+            elif name == "latest":
+                self.show_latest()
             elif name == "think" and value.isdigit():
                 self.toggle_reasoning(int(value))
             elif name == "whole" and value.isdigit():

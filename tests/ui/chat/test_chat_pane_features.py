@@ -403,10 +403,66 @@ def test_a_long_conversation_opens_with_its_tail(pane: Any, qtbot: Any) -> None:
     assert len(pane.transcript.messages) <= 80  # read the tail only
     assert "Show 460 earlier messages" in pane.transcript.plain_text()
     assert "line 0\n" not in pane.transcript.plain_text()
+
+    def lines() -> set[str]:
+        return set(pane.transcript.plain_text().splitlines())
+
+    # "Earlier" reads the rest and slides the window up a page at a time, never laying out the
+    # whole conversation: past `MAX_SHOWN` messages the bottom of the window goes.
     pane.transcript.anchorClicked.emit(QUrl(f"{ACTION_SCHEME}:earlier:0"))
     qtbot.waitUntil(lambda: len(pane.transcript.messages) == 500, timeout=5000)
-    assert "line 0\n" in pane.transcript.plain_text()
-    assert "earlier messages" not in pane.transcript.plain_text()
+    assert "line 420" in lines() and "line 419" not in lines() and "line 499" in lines()
+    assert "Show 420 earlier messages" in lines()
+    for _ in range(3):
+        pane.transcript.anchorClicked.emit(QUrl(f"{ACTION_SCHEME}:earlier:0"))
+    assert "line 300" in lines() and "line 459" in lines() and "line 460" not in lines()
+    assert "Show 40 later messages · Go to the latest (40 more)" in lines()
+    pane.transcript.anchorClicked.emit(QUrl(f"{ACTION_SCHEME}:later:0"))
+    assert "line 499" in lines() and "line 339" not in lines() and "line 340" in lines()
+    assert not any("later messages" in line for line in lines())
+    for _ in range(9):
+        pane.transcript.anchorClicked.emit(QUrl(f"{ACTION_SCHEME}:earlier:0"))
+    assert "line 0" in lines() and "earlier messages" not in pane.transcript.plain_text()
+    pane.transcript.anchorClicked.emit(QUrl(f"{ACTION_SCHEME}:latest:0"))
+    assert "line 499" in lines() and "line 459" not in lines()
+    assert pane.transcript.at_latest
+
+
+def test_a_search_hit_far_up_a_long_conversation_opens_a_window_around_it(
+    pane: Any, qtbot: Any
+) -> None:
+    async def fill() -> tuple[str, int]:
+        conv = await pane.service.new_conversation(model="gpt-4o-mini")
+
+        def insert(conn: Any) -> int:
+            conn.executemany(
+                "INSERT INTO messages (conversation_id, role, text, created_at, updated_at)"
+                " VALUES (?, ?, ?, 0, 0)",
+                [
+                    (conv.id, "user" if i % 2 == 0 else "assistant", f"line {i}")
+                    for i in range(2000)
+                ],
+            )
+            (hit,) = conn.execute(
+                "SELECT id FROM messages WHERE text = 'line 10' AND conversation_id = ?",
+                (conv.id,),
+            ).fetchone()
+            return int(hit)
+
+        return str(conv.id), await pane.service.store.db.write(insert)
+
+    conv_id, hit = run_async(qtbot, fill())
+    pane.open_conversation(conv_id, hit)
+    qtbot.waitUntil(lambda: "line 10" in pane.transcript.plain_text(), timeout=5000)
+    lines = set(pane.transcript.plain_text().splitlines())
+    assert {"line 0", "line 10", "line 39"} <= lines and "line 40" not in lines
+    assert "Show 40 later messages · Go to the latest (1960 more)" in lines
+    assert not pane.transcript.at_end()  # the hit is in view, not the window's end
+    # Asking something goes back to the latest messages, where the answer streams.
+    type_and_enter(qtbot, pane, "echo: back at the end")
+    qtbot.waitUntil(lambda: idle(pane) and "back at the end" in answer(pane), timeout=10_000)
+    lines = set(pane.transcript.plain_text().splitlines())
+    assert "line 1999" in lines and "line 10" not in lines and pane.transcript.at_latest
 
 
 CHILD = r"""
