@@ -58,6 +58,7 @@ from bluesdesk.ui.widgets.empty_state import EmptyState
 from bluesdesk.ui.widgets.pane import Pane
 
 OPEN_ROWS = 2 * WINDOW  # rows read when a conversation opens (hidden alternatives included)
+LIST_PAGE = 200  # conversations the sidebar lists at first, and adds per "Show older"
 DEFAULT_OUTPUT_TOKENS = (
     4096  # the cost bound when neither max_tokens nor the model's limit is known
 )
@@ -128,6 +129,7 @@ class ChatPane(Pane):
         self.entries: dict[str, PickerEntry] = {}
 
         self.sidebar = Sidebar()
+        self._list_limit = LIST_PAGE
         self.title = ElidedLabel(self.tr("New conversation"))
         self.title.setObjectName("paneTitle")
         self.model_box = QComboBox()
@@ -219,6 +221,7 @@ class ChatPane(Pane):
         self.sidebar.search_changed.connect(self._search)
         self.sidebar.command.connect(self._command)
         self.sidebar.import_requested.connect(self._import_dialog)
+        self.sidebar.more_requested.connect(self._show_older)
         self.transcript.action.connect(self._message_action)
         self.transcript.load_earlier.connect(self._show_earlier)
         self.transcript.show_in_logs.connect(self.show_in_logs_requested)
@@ -311,11 +314,18 @@ class ChatPane(Pane):
         if not self.sidebar.search.text().strip():
             self._run(self._load_list(), "chat:list")
 
+    def _show_older(self) -> None:
+        self._list_limit += LIST_PAGE
+        self._run(self._load_list(), "chat:list")
+
     async def _load_list(self) -> None:
         assert self.service is not None
-        conversations = await self.service.store.list_conversations()
+        # One more than shown tells whether older conversations exist.
+        conversations = await self.service.store.list_conversations(limit=self._list_limit + 1)
+        more = len(conversations) > self._list_limit
+        conversations = conversations[: self._list_limit]
         current = self.conversation.id if self.conversation else ""
-        self.sidebar.show_conversations(conversations, current)
+        self.sidebar.show_conversations(conversations, current, more=more)
         if self.conversation is not None:
             fresh = next((c for c in conversations if c.id == current), None)
             if fresh is not None:

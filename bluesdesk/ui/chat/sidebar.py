@@ -25,6 +25,7 @@ from bluesdesk.store.conversations import Conversation, SearchHit
 
 CONV_ROLE = Qt.ItemDataRole.UserRole
 MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+MORE_ROLE = Qt.ItemDataRole.UserRole + 2  # the "older conversations" item at the list's end
 _HIT = re.compile(r"\[([^\[\]\n]+)\]")  # the store's snippets put matched words in [brackets]
 
 
@@ -115,6 +116,7 @@ class Sidebar(QWidget):
     """Signals:
     opened(str, int): open conversation (id) and scroll to a message (0 = the end).
     new_requested(); search_changed(str); import_requested()
+    more_requested(): the "Show older conversations" item was clicked.
     command(str, str): a context-menu command ("rename", "pin", "duplicate", "delete",
         "export_md", "export_json", "export_all") for a conversation id.
     """
@@ -124,6 +126,7 @@ class Sidebar(QWidget):
     search_changed = Signal(str)
     import_requested = Signal()
     command = Signal(str, str)
+    more_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -157,7 +160,12 @@ class Sidebar(QWidget):
         layout.addWidget(self.list, 1)
         self.setFixedWidth(250)
 
-    def show_conversations(self, conversations: list[Conversation], current: str = "") -> None:
+    def show_conversations(
+        self, conversations: list[Conversation], current: str = "", *, more: bool = False
+    ) -> None:
+        """The list, newest first (pinned on top); `more`: older ones exist beyond it."""
+        bar = self.list.verticalScrollBar()
+        position = bar.value()  # a reload (an answer ended, "older" clicked) keeps the place
         self.list.clear()
         for conv in conversations:
             title = conv.title or self.tr("New conversation")
@@ -169,6 +177,12 @@ class Sidebar(QWidget):
             if conv.id == current:
                 item.setSelected(True)
                 self.list.setCurrentItem(item)
+        if more:
+            item = QListWidgetItem(self.tr("Show older conversations…"))
+            item.setData(MORE_ROLE, True)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.list.addItem(item)
+        bar.setValue(position)
 
     def show_results(self, titles: list[Conversation], hits: list[SearchHit]) -> None:
         """Search results: title matches, then messages with the matched words in [brackets]."""
@@ -186,11 +200,14 @@ class Sidebar(QWidget):
             self.list.addItem(item)
 
     def _activate(self, item: QListWidgetItem) -> None:
+        if item.data(MORE_ROLE):
+            self.more_requested.emit()
+            return
         self.opened.emit(str(item.data(CONV_ROLE)), int(item.data(MESSAGE_ROLE) or 0))
 
     def _menu(self, pos: QPoint) -> None:
         item = self.list.itemAt(pos)
-        if item is None:
+        if item is None or item.data(MORE_ROLE):
             return
         conv_id = str(item.data(CONV_ROLE))
         menu = QMenu(self)

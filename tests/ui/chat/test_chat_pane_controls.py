@@ -14,6 +14,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from bluesdesk.services.chat import reasoning_of
+from bluesdesk.ui.chat.pane import LIST_PAGE
 from tests.ui.chat.test_chat_pane import LONG, answer, type_and_enter
 from tests.ui.chat.test_chat_pane_features import click_link, idle, pane, stored
 from tests.ui.conftest import run_async
@@ -212,3 +213,24 @@ def test_copy_as_markdown_as_text_and_the_request_id(pane: Any, qtbot: Any) -> N
     qtbot.waitUntil(lambda: clipboard.text() == "The answer is 42 and x", timeout=5000)
     click_link(pane, "copyid", last.id)
     assert clipboard.text() == last.request_id and last.request_id
+
+
+def test_older_conversations_are_listed_on_demand(pane: Any, qtbot: Any) -> None:
+    def insert(conn: Any) -> None:
+        conn.executemany(
+            "INSERT INTO conversations (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            [(f"old{i}", f"Talk {i}", i, i) for i in range(LIST_PAGE + 5)],
+        )
+
+    run_async(qtbot, pane.service.store.db.write(insert))
+    pane._refresh_list()
+    sidebar = pane.sidebar.list
+    qtbot.waitUntil(lambda: sidebar.count() == LIST_PAGE + 1, timeout=5000)
+    more = sidebar.item(LIST_PAGE)
+    assert more.text() == "Show older conversations…"
+    assert sidebar.item(0).text() == f"Talk {LIST_PAGE + 4}"  # newest first
+    sidebar.scrollToBottom()
+    sidebar.itemClicked.emit(more)
+    qtbot.waitUntil(lambda: sidebar.count() == LIST_PAGE + 5, timeout=5000)
+    assert sidebar.item(LIST_PAGE + 4).text() == "Talk 0"  # the oldest, and no "more" item
+    assert sidebar.verticalScrollBar().value() > 0  # the reader's place was kept
