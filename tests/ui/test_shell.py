@@ -295,7 +295,8 @@ def test_short_tasks_do_not_flash_the_indicator(make_window, ctx, qtbot):
     qtbot.waitUntil(task.done, timeout=5000)
     qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=5000)
     assert not window.busy.isVisible()  # …but never showed up for a task this short
-    assert not window.busy.busy
+    # It follows the runner (a pane's own load may start a task meanwhile: CI saw one).
+    assert window.busy.busy == ctx.runner.busy
 
 
 # ---- Keyboard shortcuts

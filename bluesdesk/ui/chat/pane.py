@@ -14,7 +14,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QTextDocument
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -237,6 +237,7 @@ class ChatPane(Pane):
         )
         self.action_bar.action.connect(self._error_action)
         self.service.listeners.append(self._service_event)
+        self._add_shortcuts()
 
     # ---- Pane hooks
 
@@ -413,6 +414,40 @@ class ChatPane(Pane):
         self.composer.cost_label.setVisible(bool(text))
 
     # ---- conversations
+
+    def _add_shortcuts(self) -> None:
+        """Keys for what people do most; they act while focus is in this pane (F1 lists them)."""
+        for text, keys, slot in (
+            (self.tr("New chat"), "Ctrl+N", self.new_conversation),
+            (self.tr("Search conversations"), "Ctrl+F", self._focus_search),
+            (self.tr("Write a message"), "Ctrl+L", self.composer.edit.setFocus),
+            (self.tr("Regenerate the last answer"), "Ctrl+R", self._regenerate_last),
+            (self.tr("Copy the last answer"), "Ctrl+Shift+C", self._copy_last),
+            (self.tr("Parameters"), "Ctrl+Shift+P", self.params_button.toggle),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda *_, run=slot: run())
+            self.addAction(action)
+
+    def _focus_search(self) -> None:
+        self.sidebar.search.setFocus()
+        self.sidebar.search.selectAll()
+
+    def _last_answer(self) -> StoredMessage | None:
+        answers = [m for m in self.transcript.messages if m.role == "assistant"]
+        return answers[-1] if answers else None
+
+    def _regenerate_last(self) -> None:
+        last = self._last_answer()
+        if last is not None:
+            self._message_action("regen", last.id)
+
+    def _copy_last(self) -> None:
+        last = self._last_answer()
+        if last is not None:
+            self._message_action("copy", last.id)
 
     def new_conversation(self) -> None:
         if self._busy():

@@ -54,6 +54,10 @@ def _typed_keys() -> dict[str, list[Entry]]:
                 tr("ShortcutsDialog", "Shift+Enter"),
             ),
             (tr("ShortcutsDialog", "Stop the answer"), tr("ShortcutsDialog", "Esc")),
+            (
+                tr("ShortcutsDialog", "Edit the last message (empty message box)"),
+                tr("ShortcutsDialog", "Up"),
+            ),
         ],
     }
 

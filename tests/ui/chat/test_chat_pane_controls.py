@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 
 from bluesdesk.services.chat import reasoning_of
 from bluesdesk.ui.chat.pane import LIST_PAGE
+from bluesdesk.ui.widgets.shortcuts_dialog import pane_entries
 from tests.ui.chat.test_chat_pane import LONG, answer, type_and_enter
 from tests.ui.chat.test_chat_pane_features import click_link, idle, pane, stored
 from tests.ui.conftest import run_async
@@ -234,3 +235,21 @@ def test_older_conversations_are_listed_on_demand(pane: Any, qtbot: Any) -> None
     qtbot.waitUntil(lambda: sidebar.count() == LIST_PAGE + 5, timeout=5000)
     assert sidebar.item(LIST_PAGE + 4).text() == "Talk 0"  # the oldest, and no "more" item
     assert sidebar.verticalScrollBar().value() > 0  # the reader's place was kept
+
+
+def test_keyboard_shortcuts_for_what_people_do_most(pane: Any, qtbot: Any) -> None:
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    type_and_enter(qtbot, pane, "echo: first **answer**")
+    qtbot.waitUntil(lambda: idle(pane) and "first answer" in answer(pane), timeout=10_000)
+    edit = pane.composer.edit
+    qtbot.keyClick(edit, Qt.Key.Key_C, ctrl | Qt.KeyboardModifier.ShiftModifier)
+    assert QGuiApplication.clipboard().text() == "first **answer**"
+    qtbot.keyClick(edit, Qt.Key.Key_R, ctrl)
+    qtbot.waitUntil(lambda: idle(pane) and "2/2" in answer(pane), timeout=10_000)
+    qtbot.keyClick(edit, Qt.Key.Key_F, ctrl)
+    assert pane.sidebar.search.hasFocus()
+    qtbot.keyClick(pane.sidebar.search, Qt.Key.Key_N, ctrl)
+    assert pane.conversation is None and pane.transcript.messages == []
+    assert edit.hasFocus()  # ready to type the new chat's first message
+    listed = dict(pane_entries(pane))
+    assert listed["New chat"] == "Ctrl+N" and listed["Regenerate the last answer"] == "Ctrl+R"
