@@ -52,9 +52,16 @@ def create_profile(qtbot, pane: PreferencesPane, preset: str, key: str = KEY) ->
     return pane.selected_id()
 
 
-def test_presets_are_offered(prefs):
+def test_presets_are_offered(prefs, qtbot):
     labels = [a.text() for a in prefs.preset_menu.actions()]
     assert labels == ["BluesMinds", "MindProxy", "BlueNexus", "Custom OpenAI-compatible"]
+    # Ctrl+N, as its tooltip says, opens the same menu.
+    window = prefs.window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    qtbot.keyClick(prefs, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(prefs.preset_menu.isVisible, timeout=3000)
+    prefs.preset_menu.hide()
 
 
 def test_create_from_preset_stores_the_key_only_in_the_keyring(prefs, ctx, qtbot, home):

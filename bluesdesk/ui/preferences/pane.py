@@ -82,6 +82,7 @@ class PreferencesPane(Pane):
         self.list.currentItemChanged.connect(lambda *_: self._on_selection_changed())
         self.new_button = QPushButton(self.tr("New"))
         self.new_button.setToolTip(self.tr("Add a gateway from a preset (Ctrl+N)"))
+        self.new_button.setShortcut("Ctrl+N")
         self.preset_menu = QMenu(self.new_button)
         self._fill_preset_menu()
         self.new_button.setMenu(self.preset_menu)
