@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QInputDialog
 
+from bluesdesk.emulator.accounts import DEMO
 from bluesdesk.services.chat import reasoning_of
 from bluesdesk.ui.chat.pane import LIST_PAGE
 from bluesdesk.ui.widgets.shortcuts_dialog import pane_entries
@@ -253,3 +254,19 @@ def test_keyboard_shortcuts_for_what_people_do_most(pane: Any, qtbot: Any) -> No
     assert edit.hasFocus()  # ready to type the new chat's first message
     listed = dict(pane_entries(pane))
     assert listed["New chat"] == "Ctrl+N" and listed["Regenerate the last answer"] == "Ctrl+R"
+
+
+def test_an_account_out_of_quota_is_offered_a_top_up(pane: Any, emulator: Any, qtbot: Any) -> None:
+    store = emulator.state.store
+    before = store.one("SELECT quota FROM users WHERE id = ?", (DEMO.id,))["quota"]
+    store.update("users", DEMO.id, {"quota": 0})
+    try:
+        type_and_enter(qtbot, pane, "echo: on credit")
+        qtbot.waitUntil(lambda: idle(pane) and pane.action_bar.isVisible(), timeout=10_000)
+        assert "quota" in answer(pane).lower()  # the gateway's reason, inline
+        assert pane.action_bar.button.text() == "Top up"
+        with qtbot.waitSignal(pane.open_pane_requested, timeout=2000) as opened:
+            qtbot.mouseClick(pane.action_bar.button, Qt.MouseButton.LeftButton)
+        assert opened.args == ["account"]  # where the balance and top-up live
+    finally:
+        store.update("users", DEMO.id, {"quota": before})
