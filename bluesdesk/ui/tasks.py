@@ -71,7 +71,10 @@ class TaskRunner(QObject):
 
     @property
     def busy(self) -> bool:
-        return any(not t.done() for t in self._tasks.values())
+        """A task is kept until its done-callback ran, so `busy` turns False exactly when
+        `busy_changed(False)` is emitted (a finished task whose callback had not yet run read as
+        idle while the indicator still showed busy)."""
+        return bool(self._tasks)
 
     def tasks(self) -> list[asyncio.Task[Any]]:
         return [t for t in self._tasks.values() if not t.done()]

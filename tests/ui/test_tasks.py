@@ -78,3 +78,22 @@ def test_shutdown_cancels_everything(runner, qtbot):
     qtbot.waitUntil(done.done, timeout=3000)
     assert all(t.cancelled() for t in tasks)
     assert not runner.busy
+
+
+def test_busy_reads_what_its_signal_last_said_even_between_a_tasks_end_and_its_callback(
+    runner, qtbot
+):
+    said: list[bool] = []
+    runner.busy_changed.connect(said.append)
+    seen: list[tuple[bool, bool, bool]] = []
+
+    async def last_step() -> None:
+        # Runs once the task is done but before the runner's done-callback (scheduled after it).
+        asyncio.get_running_loop().call_soon(
+            lambda: seen.append((task.done(), runner.busy, said[-1]))
+        )
+
+    task = runner.run(last_step())
+    qtbot.waitUntil(lambda: said == [True, False], timeout=5000)
+    assert seen == [(True, True, True)]  # done, and still busy as the indicator shows
+    assert not runner.busy
