@@ -436,8 +436,7 @@ class ChatPane(Pane):
         self.sidebar.search.selectAll()
 
     def _last_answer(self) -> StoredMessage | None:
-        answers = [m for m in self.transcript.messages if m.role == "assistant"]
-        return answers[-1] if answers else None
+        return next((m for m in reversed(self.transcript.messages) if m.role == "assistant"), None)
 
     def _regenerate_last(self) -> None:
         last = self._last_answer()

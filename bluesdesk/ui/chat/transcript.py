@@ -178,23 +178,19 @@ class TranscriptView(QTextBrowser):
         self,
         messages: Sequence[StoredMessage],
         *,
-        everything: bool = False,
         not_loaded: int = 0,
         around: int = 0,
     ) -> None:
         """Replace the document with these messages (their shown alternatives): the last
-        `WINDOW` of them, all of them with `everything` (short lists only), or `WINDOW` around
-        the message with id `around`, scrolled to it (a search hit).
+        `WINDOW` of them, or `WINDOW` around the message with id `around`, scrolled to it (a
+        search hit).
 
         `not_loaded`: how many earlier messages the caller did not read (a long conversation
         opens with its tail); the "earlier messages" link counts them too.
         """
         self._set_messages(messages, not_loaded)
         self._live_id, self._live_start, self._live = 0, -1, None
-        if everything:
-            self.shown_from, self.shown_to = 0, None
-        else:
-            self.shown_from, self.shown_to = self._window_around(around)
+        self.shown_from, self.shown_to = self._window_around(around)
         self._rebuild()
         if not self._scroll_to_message(around):
             self.scroll_to_end()
@@ -244,13 +240,8 @@ class TranscriptView(QTextBrowser):
         if messages is not None:
             self._set_messages(messages, 0)
         start = max(0, self._index_of(first) - PAGE) if first else 0
-        end = self._index_of(last) + 1 if last and self.shown_to is not None else None
-        if end is not None and end >= len(self.messages):
-            end = None
-        if (len(self.messages) if end is None else end) - start > MAX_SHOWN:
-            end = start + MAX_SHOWN
-        self.shown_from, self.shown_to = start, end
-        self._rebuild()
+        end = self._index_of(last) + 1 if last and self.shown_to is not None else len(self.messages)
+        self._set_window(start, min(end, start + MAX_SHOWN))
         if not self._scroll_to_message(first):
             self.scroll_to_end()
 
@@ -258,14 +249,16 @@ class TranscriptView(QTextBrowser):
         """Slide the window `PAGE` messages down, keeping the last message shown in view."""
         if self._live_id or self.shown_to is None:
             return
-        last = self.messages[self.shown_to - 1].id if self.shown_to else 0
-        end: int | None = self.shown_to + PAGE
-        if end is not None and end >= len(self.messages):
-            end = None
-        start = max(self.shown_from, (len(self.messages) if end is None else end) - MAX_SHOWN)
-        self.shown_from, self.shown_to = start, end
-        self._rebuild()
+        last = self.messages[self.shown_to - 1].id
+        end = min(self.shown_to + PAGE, len(self.messages))
+        self._set_window(max(self.shown_from, end - MAX_SHOWN), end)
         self._scroll_to_message(last)
+
+    def _set_window(self, start: int, end: int) -> None:
+        """Show messages[start:end] (`shown_to` None when that reaches the last one)."""
+        self.shown_from = start
+        self.shown_to = None if end >= len(self.messages) else end
+        self._rebuild()
 
     def show_latest(self) -> None:
         """Back to the conversation's last messages (the usual tail window)."""
@@ -877,7 +870,7 @@ def insert_html(cursor: QTextCursor, fragment: str) -> None:
             block_format.setObjectIndex(fixed.blockFormat().objectIndex())
             fixed.setBlockFormat(block_format)
     # Above a table (a collapsed line), setHtml drops the block's bottom margin too.
-    for block in (cursor.block(), QTextCursor(document.findBlock(start)).block().previous()):
+    for block in (cursor.block(), document.findBlock(start).previous()):
         after = block.next()
         collapsed = after.isValid() and after.blockFormat().lineHeightType() == _COLLAPSED_TYPE
         if block.isValid() and collapsed:
